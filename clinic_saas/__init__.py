@@ -1,0 +1,195 @@
+"""clinic_saas: the back office of sports-massage and sports-therapy clinics."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as settings
+from . import mail, permissions, tenancy
+from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+from .money import format_amount
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, request lifecycle, errors, CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(settings.from_environment(app.instance_path))
+    if app.config["ENV_NAME"] == "production" or (config or {}).get("ENV_NAME") == "production":
+        app.config.update(settings.PRODUCTION_OVERRIDES)
+    app.config.update(config or {})
+    if app.config["ENV_NAME"] == "production":
+        settings.check_production(app.config)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_lifecycle(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        render_as_batch=True,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+    )
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    tenancy.init_app(app)
+    permissions.init_app(app)
+
+
+def _load_user(session_user_id: str):
+    """Load the user of a session cookie; an old session epoch means the session was ended."""
+    from .models import User
+
+    user_id, _, epoch = session_user_id.partition(".")
+    try:
+        user = db.session.get(User, uuid.UUID(user_id))
+    except ValueError:
+        return None
+    if user is None or not user.active or str(user.session_epoch) != epoch:
+        return None
+    return user
+
+
+def register_blueprints(app: Flask) -> None:
+    from .blueprints import admin, auth, clinics, dashboard, invitations, main, settings, staff
+
+    for module in (main, auth, clinics, invitations, dashboard, staff, settings, admin):
+        app.register_blueprint(module.bp)
+    if app.config["ENV_NAME"] != "production" and not app.config.get("MAIL_SERVER"):
+        from .blueprints import dev
+
+        app.register_blueprint(dev.bp)
+
+
+def register_request_lifecycle(app: Flask) -> None:
+    """One transaction per request: commit once at the end of a successful one, else roll back."""
+
+    @app.after_request
+    def finish_transaction(response):
+        if response.status_code < 400:
+            db.session.commit()
+            mail.deliver_pending()
+        else:
+            db.session.rollback()
+            mail.discard_pending()
+        return response
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("SECURITY_HSTS"):
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if request.endpoint and not request.endpoint.endswith("static"):
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def forget_mail(exc):
+        if exc is not None:
+            mail.discard_pending()
+
+    app.jinja_env.globals["format_amount"] = format_amount
+    app.jinja_env.globals["current_clinic"] = lambda: g.get("clinic")
+    app.jinja_env.globals["current_membership"] = lambda: g.get("membership")
+
+
+ERROR_TITLES = {
+    400: "That request could not be understood",
+    403: "You don't have access to this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    413: "That upload is too large",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+    503: "Temporarily unavailable",
+}
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(code: int, message: str | None = None):
+        db.session.rollback()
+        mail.discard_pending()
+        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+            return {
+                "status": code,
+                "title": ERROR_TITLES.get(code, "Error"),
+                "detail": message,
+            }, code
+        return render_template(
+            "errors/error.html", code=code, title=ERROR_TITLES.get(code, "Error"), message=message
+        ), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400, "This form had expired or was sent from elsewhere. Reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code == 429:
+            return render_error(429, "Please wait a few minutes before trying again.")
+        return render_error(error.code or 500, None)
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(error):
+        app.logger.exception("database error")
+        return render_error(500, None)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        app.logger.exception("unhandled error")
+        return render_error(500, None)
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import create_admin, seed_demo
+
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_admin)

@@ -1,0 +1,1 @@
+"""Accounts: passwords, signed links, signup, invitations. Functions flush, never commit."""

@@ -1,0 +1,121 @@
+"""A new clinic and its owner, and the confirmation of the owner's email address."""
+
+from __future__ import annotations
+
+import re
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from .. import mail, tenancy
+from ..extensions import db
+from ..models import Clinic, Membership, Role, User
+from ..models.base import utcnow
+from . import tokens
+from .errors import AccountError
+from .passwords import hash_password
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
+RESERVED_SLUGS = frozenset(
+    {
+        "admin",
+        "api",
+        "app",
+        "c",
+        "clinics",
+        "dev",
+        "help",
+        "login",
+        "new",
+        "signup",
+        "static",
+        "www",
+    }
+)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:63].rstrip("-")
+
+
+def slug_problem(slug: str) -> str | None:
+    if not SLUG_PATTERN.match(slug):
+        return (
+            "Use 3 to 63 lowercase letters, digits and hyphens, "
+            "starting and ending with a letter or digit."
+        )
+    if slug in RESERVED_SLUGS:
+        return "That address is reserved. Choose another."
+    if db.session.scalar(select(Clinic.id).where(Clinic.slug == slug)) is not None:
+        return "Another clinic already uses that address. Choose another."
+    return None
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def create_clinic(owner: User, **details) -> Clinic:
+    """Create a clinic with `owner` as its first owner."""
+    problem = slug_problem(details["slug"])
+    if problem:
+        raise AccountError(problem)
+    clinic = Clinic(**details)
+    db.session.add(clinic)
+    db.session.flush()
+    with tenancy.bound_to(clinic):
+        db.session.add(Membership(clinic_id=clinic.id, user=owner, role=Role.OWNER))
+        db.session.flush()
+    return clinic
+
+
+def register(*, name: str, email: str, password: str, clinic: dict) -> Clinic | None:
+    """Sign up a new owner and clinic, or mail the existing account holder instead.
+
+    The caller shows the same "check your inbox" page either way, so that signup never tells a
+    stranger whether an email address has an account.
+    """
+    email = normalise_email(email)
+    problem = slug_problem(clinic["slug"])
+    if problem:
+        raise AccountError(problem)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        hash_password(password)  # the same work as the new-account path: no timing difference
+        mail.send(
+            existing.email,
+            "You already have a clinic_saas account",
+            "account_exists",
+            user=existing,
+            login_url=url_for("auth.login", _external=True),
+            reset_url=url_for("auth.forgot_password", _external=True),
+            new_clinic_url=url_for("clinics.new", _external=True),
+        )
+        return None
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    created = create_clinic(user, **clinic)
+    send_confirmation(user)
+    return created
+
+
+def send_confirmation(user: User) -> None:
+    token = tokens.make_user_token(user, tokens.CONFIRM_EMAIL)
+    mail.send(
+        user.email,
+        "Confirm your email address",
+        "confirm_email",
+        user=user,
+        confirm_url=url_for("auth.confirm_email", token=token, _external=True),
+    )
+
+
+def confirm_email(user: User) -> None:
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()

@@ -1,0 +1,66 @@
+"""Form pieces shared by several blueprints: the details that describe a clinic."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import URL, Email, Length, Optional, Regexp
+
+from ..geography import COUNTRIES, timezone_names
+from ..money import CURRENCY_MINOR_UNITS
+
+SLUG_HELP = "Lowercase letters, digits and hyphens; part of your clinic's web address."
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ClinicDetailsForm(FlaskForm):
+    """Name, web address, timezone, currency and country: what every clinic must have."""
+
+    clinic_name = StringField("Clinic name", validators=[Length(min=2, max=120)], filters=[strip])
+    slug = StringField(
+        "Web address",
+        validators=[
+            Length(min=3, max=63),
+            Regexp(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", message=SLUG_HELP),
+        ],
+        filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],
+        description=SLUG_HELP,
+    )
+    timezone = SelectField("Timezone", default="Europe/London")
+    currency = SelectField("Currency", choices=sorted(CURRENCY_MINOR_UNITS), default="GBP")
+    country = SelectField(
+        "Country",
+        choices=sorted(COUNTRIES.items(), key=lambda item: item[1]),
+        default="GB",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = list(timezone_names())
+
+    def clinic_values(self) -> dict:
+        return {
+            "name": self.clinic_name.data,
+            "slug": self.slug.data,
+            "timezone": self.timezone.data,
+            "currency": self.currency.data,
+            "country": self.country.data,
+        }
+
+
+class ClinicContactForm(FlaskForm):
+    email = EmailField("Contact email", validators=[Optional(), Email(), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40)], filters=[strip])
+    address = TextAreaField("Address", validators=[Optional(), Length(max=500)], filters=[strip])
+    website = StringField(
+        "Website", validators=[Optional(), URL(), Length(max=200)], filters=[strip]
+    )
+    tax_registration = StringField(
+        "Tax registration number",
+        validators=[Optional(), Length(max=40)],
+        filters=[strip],
+        description="VAT, GST or sales-tax number, printed on invoices. Leave empty if none.",
+    )

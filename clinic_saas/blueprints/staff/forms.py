@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, SelectField
+from wtforms.validators import AnyOf, DataRequired, Email, Length
+
+from ...models import Role
+from ..forms import strip
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        "Email", validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.RECEPTIONIST.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class ActiveForm(FlaskForm):
+    active = HiddenField(validators=[AnyOf(["0", "1"])])
+
+
+class PlainForm(FlaskForm):
+    """A form with nothing but its CSRF token, for one-click actions."""

@@ -1,0 +1,147 @@
+"""The clinic's team: members and their roles, invitations, deactivation."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from sqlalchemy import select
+
+from ...accounts import members
+from ...accounts.errors import AccountError
+from ...extensions import db
+from ...models import Invitation, Membership, Role, User
+from ...models.base import utcnow
+from ...permissions import requires
+from .forms import ActiveForm, InviteForm, PlainForm, RoleForm
+
+bp = Blueprint("staff", __name__, url_prefix="/c/<clinic_slug>/staff")
+
+
+def _member_or_404(member_id: str) -> Membership:
+    try:
+        key = uuid.UUID(member_id)
+    except ValueError:
+        abort(404)
+    member = db.session.scalar(select(Membership).where(Membership.id == key))
+    if member is None:
+        abort(404)
+    return member
+
+
+def _invitation_or_404(invitation_id: str) -> Invitation:
+    try:
+        key = uuid.UUID(invitation_id)
+    except ValueError:
+        abort(404)
+    invitation = db.session.scalar(select(Invitation).where(Invitation.id == key))
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+def _render_index(invite_form: InviteForm | None = None, status: int = 200):
+    team = db.session.scalars(
+        select(Membership).join(Membership.user).order_by(Membership.active.desc(), User.name)
+    ).all()
+    pending = db.session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+        .order_by(Invitation.created_at.desc())
+    ).all()
+    return render_template(
+        "staff/index.html",
+        team=team,
+        pending=pending,
+        invite_form=invite_form or InviteForm(),
+        role_form_for=lambda m: RoleForm(role=m.role.value, prefix=f"m{m.id.hex}"),
+        plain_form=PlainForm(),
+        roles=list(Role),
+    ), status
+
+
+@bp.route("/")
+@requires("staff.view")
+def index():
+    return _render_index()
+
+
+@bp.route("/invite", methods=["POST"])
+@requires("staff.manage")
+def invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            members.invite(g.clinic, g.membership, form.email.data, Role(form.role.data))
+        except AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("staff.index"))
+    return _render_index(form, status=400)
+
+
+@bp.route("/<member_id>/role", methods=["POST"])
+@requires("staff.manage")
+def change_role(member_id: str):
+    member = _member_or_404(member_id)
+    form = RoleForm(prefix=f"m{member.id.hex}")
+    if not form.validate_on_submit():
+        flash("Choose one of the listed roles.", "danger")
+        return redirect(url_for("staff.index"))
+    try:
+        members.change_role(member, Role(form.role.data), g.membership)
+    except AccountError as error:
+        flash(str(error), "danger")
+    else:
+        flash(f"{member.user.name} is now {member.role.label.lower()}.", "success")
+    return redirect(url_for("staff.index"))
+
+
+@bp.route("/<member_id>/active", methods=["POST"])
+@requires("staff.manage")
+def set_active(member_id: str):
+    member = _member_or_404(member_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = form.active.data == "1"
+    try:
+        members.set_active(member, active, g.membership)
+    except AccountError as error:
+        flash(str(error), "danger")
+    else:
+        state = "reactivated" if active else "deactivated and logged out everywhere"
+        flash(f"{member.user.name} was {state}.", "success")
+    return redirect(url_for("staff.index"))
+
+
+@bp.route("/invitations/<invitation_id>/revoke", methods=["POST"])
+@requires("staff.manage")
+def revoke_invitation(invitation_id: str):
+    invitation = _invitation_or_404(invitation_id)
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        flash(f"The invitation to {invitation.email} was withdrawn.", "success")
+    return redirect(url_for("staff.index"))
+
+
+@bp.route("/invitations/<invitation_id>/resend", methods=["POST"])
+@requires("staff.manage")
+def resend_invitation(invitation_id: str):
+    invitation = _invitation_or_404(invitation_id)
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    try:
+        members.invite(g.clinic, g.membership, invitation.email, invitation.role)
+    except AccountError as error:
+        flash(str(error), "danger")
+    else:
+        flash(f"A new invitation was sent to {invitation.email}.", "success")
+    return redirect(url_for("staff.index"))

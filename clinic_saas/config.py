@@ -1,0 +1,117 @@
+"""Settings, read from environment variables, with defaults that only suit development."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+# Obviously fake: the production configuration refuses to start with either of these.
+DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"  # noqa: S105
+# A valid Fernet key (32 zero bytes, urlsafe base64) so development runs with no setup at all.
+DEV_CLINICAL_DATA_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "clinic_saas.sqlite")
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the configuration mapping for create_app from the process environment."""
+    redis_url = os.environ.get("REDIS_URL", "")
+    env = os.environ.get("CLINIC_SAAS_ENV", "development")
+    return {
+        "ENV_NAME": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 5 minutes"),
+        "FORM_LIMIT_PER_ADDRESS": os.environ.get("FORM_LIMIT_PER_ADDRESS", "20 per 10 minutes"),
+        "CLINICAL_DATA_KEYS": os.environ.get("CLINICAL_DATA_KEYS", DEV_CLINICAL_DATA_KEY),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_dev_fake"),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_dev_fake"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_dev_fake"),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        "STRIPE_CONNECT": _bool("STRIPE_CONNECT", False),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int("MAIL_PORT", 587),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "clinic_saas <no-reply@clinic-saas.example>"
+        ),
+        "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(Path(instance_path) / "outbox")),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
+        "INVITATION_MAX_AGE": timedelta(days=_int("INVITATION_MAX_AGE_DAYS", 7)),
+        "PASSWORD_RESET_MAX_AGE": timedelta(hours=_int("PASSWORD_RESET_MAX_AGE_HOURS", 2)),
+        "EMAIL_CONFIRM_MAX_AGE": timedelta(days=_int("EMAIL_CONFIRM_MAX_AGE_DAYS", 3)),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("SESSION_LIFETIME_HOURS", 12)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "API_TITLE": "clinic_saas API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+
+
+PRODUCTION_OVERRIDES = {
+    "SESSION_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_SECURE": True,
+    "PREFERRED_URL_SCHEME": "https",
+    "SECURITY_HSTS": True,
+}
+
+
+class InsecureConfigurationError(RuntimeError):
+    """Raised when a production app would start with a development secret or key."""
+
+
+def check_production(config: dict) -> None:
+    """Refuse to run in production with a secret or key that ships in this repository."""
+    problems = []
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEV_SECRET_KEY or len(secret) < 32:
+        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    keys = [k.strip() for k in (config.get("CLINICAL_DATA_KEYS") or "").split(",") if k.strip()]
+    if not keys or DEV_CLINICAL_DATA_KEY in keys:
+        problems.append("CLINICAL_DATA_KEYS must hold your own Fernet keys, newest first")
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        problems.append("DATABASE_URL must point at PostgreSQL in production")
+    if "dev_fake" in (config.get("STRIPE_SECRET_KEY") or ""):
+        problems.append("STRIPE_SECRET_KEY must be set")
+    if not config.get("MAIL_SERVER"):
+        problems.append("MAIL_SERVER must be set so that invitations and resets reach people")
+    if problems:
+        raise InsecureConfigurationError("; ".join(problems))

@@ -1,0 +1,101 @@
+"""Outgoing email: SMTP when configured, otherwise an outbox folder that developers and tests read.
+
+Mail is queued during a request and delivered only after its transaction commits, so that nobody
+receives an invitation or a link for something that was rolled back.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import make_msgid
+from pathlib import Path
+
+from flask import current_app, g, has_request_context, render_template
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    name: str
+    to: str
+    subject: str
+    text: str
+    html: str | None
+    sent_at: float
+
+
+def send(to: str, subject: str, template: str, **context) -> None:
+    """Render templates/email/<template>.txt (and .html if present) and queue it for delivery."""
+    text = render_template(f"email/{template}.txt", **context)
+    try:
+        html = render_template(f"email/{template}.html", **context)
+    except Exception:
+        html = None
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="clinic-saas.example")
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    if has_request_context():
+        g.setdefault("pending_mail", []).append(message)
+    else:
+        deliver(message)
+
+
+def deliver_pending() -> None:
+    """Deliver what this request queued; called once its transaction has committed."""
+    for message in g.pop("pending_mail", []):
+        try:
+            deliver(message)
+        except (OSError, smtplib.SMTPException):
+            current_app.logger.exception("mail to %s could not be delivered", message["To"])
+
+
+def discard_pending() -> None:
+    g.pop("pending_mail", None)
+
+
+def deliver(message: EmailMessage) -> None:
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+        return
+    outbox = Path(config["MAIL_OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    name = f"{time.time_ns()}.eml"
+    (outbox / name).write_bytes(message.as_bytes(policy=policy.SMTP))
+
+
+def read_outbox(directory: str | Path | None = None) -> list[OutboxMessage]:
+    """Messages captured in the outbox folder, oldest first."""
+    outbox = Path(directory or current_app.config["MAIL_OUTBOX_DIR"])
+    if not outbox.is_dir():
+        return []
+    messages = []
+    for path in sorted(outbox.glob("*.eml")):
+        parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        text_part = parsed.get_body(preferencelist=("plain",))
+        html_part = parsed.get_body(preferencelist=("html",))
+        messages.append(
+            OutboxMessage(
+                name=path.stem,
+                to=str(parsed["To"]),
+                subject=str(parsed["Subject"]),
+                text=text_part.get_content() if text_part else "",
+                html=html_part.get_content() if html_part else None,
+                sent_at=int(path.stem) / 1e9,
+            )
+        )
+    return messages

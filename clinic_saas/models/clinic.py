@@ -1,0 +1,37 @@
+"""The clinic: the tenant that owns every other record."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow, uuid7
+
+
+class Clinic(db.Model):
+    __tablename__ = "clinic"
+    __table_args__ = (
+        CheckConstraint("length(currency) = 3", name="currency_iso"),
+        CheckConstraint("length(country) = 2", name="country_iso"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    country: Mapped[str] = mapped_column(String(2))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(String(200))
+    tax_registration: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Clinic {self.slug}>"

@@ -1,0 +1,106 @@
+"""Who may do what: one table from roles to permissions, and one way for a view to declare its need.
+
+A view says what it needs with @requires("permission") (inside a clinic), @account_required (any
+logged-in user, no clinic) or @public. The check itself runs once, centrally, before every request,
+after tenancy.py has bound the clinic; a view that declares nothing is refused (fail closed), and a
+test walks the URL map so that such a view never ships.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask_login import current_user
+
+from .models import Role
+
+OWNER, MANAGER, RECEPTIONIST, THERAPIST = (
+    Role.OWNER,
+    Role.MANAGER,
+    Role.RECEPTIONIST,
+    Role.THERAPIST,
+)
+EVERYONE = frozenset(Role)
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "clinic.view": EVERYONE,
+    "clinic.settings": frozenset({OWNER}),
+    "staff.view": frozenset({OWNER, MANAGER}),
+    "staff.manage": frozenset({OWNER}),
+    # Clinical content (intake answers, treatment notes): never receptionists.
+    "clinical.read": frozenset({OWNER, MANAGER, THERAPIST}),
+    "clinical.write": frozenset({THERAPIST, OWNER}),
+}
+
+ACCOUNT = "account"  # any logged-in user, outside a clinic
+PUBLIC = "public"  # anyone
+PLATFORM = "platform"  # the SaaS operator
+_ATTR = "required_permission"
+
+
+def requires(permission: str) -> Callable:
+    """Declare the permission a clinic view needs (checked centrally, before the view runs)."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    return _declare(permission)
+
+
+def _declare(permission: str) -> Callable:
+    def decorator(view):
+        setattr(view, _ATTR, permission)
+        return view
+
+    return decorator
+
+
+public = _declare(PUBLIC)
+account_required = _declare(ACCOUNT)
+platform_operator_required = _declare(PLATFORM)
+
+
+def role_can(role: Role | None, permission: str) -> bool:
+    return role is not None and role in PERMISSIONS.get(permission, frozenset())
+
+
+def can(permission: str) -> bool:
+    """True when the current member's role in the bound clinic grants the permission."""
+    membership = g.get("membership")
+    return membership is not None and role_can(membership.role, permission)
+
+
+def declared_permission(endpoint: str) -> str | None:
+    view = current_app.view_functions.get(endpoint)
+    view = getattr(view, "view_class", view)
+    return getattr(view, _ATTR, None)
+
+
+def _check_request_permission():
+    if request.endpoint is None:
+        return None  # 404 or 405, handled by Flask
+    if request.endpoint == "static" or request.endpoint.endswith(".static"):
+        return None
+    needed = declared_permission(request.endpoint)
+    if needed is None:
+        current_app.logger.error("view %s declares no permission: refused", request.endpoint)
+        abort(404)
+    if needed == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if needed == ACCOUNT:
+        return None
+    if needed == PLATFORM:
+        if not current_user.is_platform_operator:
+            abort(404)
+        return None
+    if g.get("clinic") is None:
+        abort(404)  # a clinic permission on a route outside /c/<slug>/ is a programming error
+    if not can(needed):
+        abort(403)
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_request_permission)
+    app.jinja_env.globals["can"] = can
