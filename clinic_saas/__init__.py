@@ -6,14 +6,14 @@ import logging
 import os
 import uuid
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
-from . import mail, permissions, tenancy
+from . import mail, permissions, raw_sql, tenancy
 from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 from .money import format_amount
 
@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    assert raw_sql  # imported for its engine listeners
     db.init_app(app)
     migrate.init_app(
         app,
@@ -85,6 +86,7 @@ def _load_user(session_user_id: str):
     except ValueError:
         return None
     if user is None or not user.active or str(user.session_epoch) != epoch:
+        session.clear()  # an ended session: forget it entirely, not just ignore it
         return None
     return user
 

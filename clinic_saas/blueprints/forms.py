@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, Email, Length, Optional, Regexp
 
 from ..geography import COUNTRIES, timezone_names
@@ -33,7 +33,10 @@ class ClinicDetailsForm(FlaskForm):
     currency = SelectField("Currency", choices=sorted(CURRENCY_MINOR_UNITS), default="GBP")
     country = SelectField(
         "Country",
-        choices=sorted(COUNTRIES.items(), key=lambda item: item[1]),
+        choices=[
+            SelectChoice(code, name)
+            for code, name in sorted(COUNTRIES.items(), key=lambda item: item[1])
+        ],
         default="GB",
     )
 

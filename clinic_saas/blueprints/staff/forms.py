@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField
+from wtforms import EmailField, HiddenField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, DataRequired, Email, Length
 
 from ...models import Role
 from ..forms import strip
 
-ROLE_CHOICES = [(role.value, role.label) for role in Role]
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
 
 class InviteForm(FlaskForm):

@@ -1,0 +1,59 @@
+# The two commands a newcomer needs: `make run` (demo on http://127.0.0.1:5000) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install browser lint format clean
+
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  rm -rf $(VENV); \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing python3-venv..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
+	  else \
+	    echo "python3 -m venv failed: install it with 'sudo apt-get install python3-venv'"; exit 1; \
+	  fi; \
+	  $(PYTHON) -m venv $(VENV); }
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Debian's Chromium for the Playwright browser tests (Playwright's own browser download is not used).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: 'sudo apt-get install chromium', or the browser tests will skip."; \
+	  fi; \
+	fi
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	@echo "Serving http://$(HOST):$(PORT)  (mail the app sends: http://$(HOST):$(PORT)/dev/outbox)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite; with TEST_DATABASE_URL=postgresql://... on that PostgreSQL database.
+test: install browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,64 @@
+"""Command-line tasks: the demo data and platform operators."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from clinic_saas import tenancy
+from clinic_saas.cli import DEMO_CLINICS, DEMO_PASSWORD
+from clinic_saas.extensions import db
+from clinic_saas.models import Clinic, Membership, User
+
+
+def _counts(app):
+    with app.app_context(), tenancy.platform_access():
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Clinic, User, Membership)
+        )
+
+
+def test_seed_demo_is_safe_to_run_twice(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    counts = _counts(app)
+    assert counts == (2, 4, 4)
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0
+    assert _counts(app) == counts
+
+
+def test_every_demo_login_reaches_its_clinic(app, auth, client):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    for spec in DEMO_CLINICS:
+        for email, _, role in spec["staff"]:
+            assert auth.login(email, DEMO_PASSWORD).status_code == 302, email
+            home = client.get(f"/c/{spec['slug']}/")
+            assert home.status_code == 200
+            assert spec["name"].encode() in home.data
+            assert role.value.encode() in home.data
+            auth.logout()
+
+
+def test_create_admin_makes_a_platform_operator(app, client, auth):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["create-admin", "ops@platform.example", "--password", "operator-password-1"]
+    )
+    assert result.exit_code == 0, result.output
+    auth.login("ops@platform.example", "operator-password-1")
+    assert client.get("/admin/").status_code == 200
+
+
+def test_create_admin_refuses_a_weak_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "ops@platform.example", "--password", "short"]
+    )
+    assert result.exit_code != 0
+    assert "at least 10 characters" in result.output
+
+
+def test_only_platform_operators_see_the_platform_overview(client, auth, clinic_a):
+    auth.login_as("owner", clinic_a)
+    assert client.get("/admin/").status_code == 404

@@ -1,0 +1,187 @@
+"""Every route is clinic-scoped or reviewed, declares a permission, never leaks across clinics."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from clinic_saas import create_app, tenancy
+from clinic_saas.extensions import db
+from clinic_saas.models import Clinic, Invitation, Role
+from clinic_saas.models.base import utcnow
+from clinic_saas.permissions import ACCOUNT, PERMISSIONS, PLATFORM, PUBLIC, declared_permission
+
+from .conftest import test_config
+
+# Routes outside /c/<clinic_slug>/, reviewed one by one: none of them reads a clinic's records
+# except through a signed link (invitations) or the current user's own memberships (clinics).
+REVIEWED_NON_CLINIC_ENDPOINTS = {
+    "static": None,
+    "bootstrap.static": None,
+    "main.index": PUBLIC,
+    "main.healthz": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,
+    "auth.signup_page": PUBLIC,
+    "auth.check_inbox": PUBLIC,
+    "auth.confirm_email": PUBLIC,
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_password": PUBLIC,
+    "invitations.accept": PUBLIC,
+    "invitations.switch_account": PUBLIC,
+    "clinics.index": ACCOUNT,
+    "clinics.new": ACCOUNT,
+    "admin.index": PLATFORM,
+    "dev.outbox": PUBLIC,  # registered only outside production, with no SMTP server
+    "dev.message": PUBLIC,
+}
+
+
+def _clinic_rules(app):
+    return [r for r in app.url_map.iter_rules() if tenancy.is_clinic_rule(r)]
+
+
+def test_every_route_is_clinic_scoped_or_reviewed(app):
+    unreviewed = [
+        f"{rule.endpoint} {rule.rule}"
+        for rule in app.url_map.iter_rules()
+        if not tenancy.is_clinic_rule(rule) and rule.endpoint not in REVIEWED_NON_CLINIC_ENDPOINTS
+    ]
+    assert unreviewed == []
+
+
+def test_every_route_declares_its_permission(app):
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            declared = declared_permission(rule.endpoint)
+            if tenancy.is_clinic_rule(rule):
+                assert declared in PERMISSIONS, f"{rule.endpoint} must use @requires(...)"
+            else:
+                assert declared == REVIEWED_NON_CLINIC_ENDPOINTS[rule.endpoint], rule.endpoint
+
+
+def test_a_view_that_declares_nothing_is_refused(database_url, outbox_dir):
+    app = create_app(test_config(database_url, outbox_dir))
+
+    @app.route("/forgotten")
+    def forgotten():
+        return "open door"
+
+    response = app.test_client().get("/forgotten")
+    assert response.status_code == 404
+    assert b"open door" not in response.data
+
+
+def _make_invitation(app, clinic_fixture) -> uuid.UUID:
+    with app.app_context():
+        clinic = db.session.get(Clinic, clinic_fixture.clinic_id)
+        with tenancy.bound_to(clinic):
+            invitation = Invitation(
+                email=f"invitee@{clinic.slug}.example",
+                role=Role.THERAPIST,
+                token_hash=uuid.uuid4().hex + uuid.uuid4().hex,
+                invited_by_id=clinic_fixture.member_ids[Role.OWNER],
+                expires_at=utcnow() + timedelta(days=3),
+            )
+            db.session.add(invitation)
+            db.session.commit()
+            return invitation.id
+
+
+def _sample_ids(app, clinic_fixture) -> dict[str, str]:
+    """One real object id of this clinic for each kind of URL parameter."""
+    return {
+        "member_id": str(clinic_fixture.member_ids[Role.RECEPTIONIST]),
+        "invitation_id": str(_make_invitation(app, clinic_fixture)),
+    }
+
+
+def _snapshot(app) -> dict[str, list]:
+    with app.app_context(), tenancy.platform_access():
+        return {
+            table.name: sorted(map(repr, db.session.execute(select(table)).all()))
+            for table in db.metadata.sorted_tables
+        }
+
+
+def _form_data(params: dict[str, str]) -> dict[str, str]:
+    data = {"active": "0", "email": "intruder@example.test", "role": "owner", "clinic_name": "X"}
+    if "member_id" in params:
+        data[f"m{uuid.UUID(params['member_id']).hex}-role"] = "owner"
+    return data
+
+
+def _requests(app, slug: str, ids: dict[str, str]):
+    for rule in _clinic_rules(app):
+        params = {"clinic_slug": slug}
+        for name in rule.arguments - {"clinic_slug"}:
+            assert name in ids, f"add a sample id for <{name}> in {rule.endpoint}"
+            params[name] = ids[name]
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **params)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method, url, params
+
+
+def _send(client, method: str, url: str, params: dict):
+    if method == "GET":
+        return client.get(url)
+    return client.post_form(url, _form_data(params))
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.RECEPTIONIST])
+def test_member_of_harbour_gets_404_on_every_northside_url(
+    app, client, auth, clinic_a, clinic_b, role
+):
+    ids = _sample_ids(app, clinic_a)
+    before = _snapshot(app)
+    auth.login_as(role, clinic_b)
+    checked = 0
+    for _rule, method, url, params in _requests(app, clinic_a.slug, ids):
+        response = _send(client, method, url, params)
+        assert response.status_code == 404, f"{method} {url} gave {response.status_code}"
+        assert clinic_a.name.encode() not in response.data
+        checked += 1
+    assert checked >= len(_clinic_rules(app))
+    after = _snapshot(app)
+    assert {k: v for k, v in after.items() if k != "user_account"} == {
+        k: v for k, v in before.items() if k != "user_account"
+    }  # user_account changes only by harbour's own last_login_at
+
+
+def test_northside_ids_under_harbours_own_address_give_404(app, client, auth, clinic_a, clinic_b):
+    ids = _sample_ids(app, clinic_a)
+    before = _snapshot(app)
+    auth.login_as(Role.OWNER, clinic_b)
+    checked = 0
+    for rule, method, url, params in _requests(app, clinic_b.slug, ids):
+        if set(rule.arguments) == {"clinic_slug"}:
+            continue  # no object in the URL: harbour's own pages, rightly 200
+        response = _send(client, method, url, params)
+        assert response.status_code == 404, f"{method} {url} gave {response.status_code}"
+        checked += 1
+    assert checked > 0
+    after = _snapshot(app)
+    assert {k: v for k, v in after.items() if k != "user_account"} == {
+        k: v for k, v in before.items() if k != "user_account"
+    }
+
+
+def test_unknown_clinic_and_non_member_look_the_same(client, auth, clinic_a, clinic_b):
+    auth.login_as(Role.OWNER, clinic_b)
+    unknown = client.get("/c/no-such-clinic/")
+    not_mine = client.get("/c/northside/")
+    assert unknown.status_code == not_mine.status_code == 404
+    assert unknown.data.replace(b"no-such-clinic", b"") == not_mine.data.replace(b"northside", b"")
+
+
+def test_clinic_urls_ask_anonymous_visitors_to_log_in_without_revealing_anything(client, clinic_a):
+    known = client.get("/c/northside/staff/")
+    unknown = client.get("/c/no-such-clinic/staff/")
+    assert known.status_code == unknown.status_code == 302
+    assert known.location.startswith("/login?next=")
