@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ...accounts.passwords import MAX_LENGTH, password_problem
+from ...accounts.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from ..forms import ClinicDetailsForm, strip
 
 
@@ -22,12 +22,15 @@ class NewPasswordMixin:
             raise ValidationError(problem)
 
 
+PASSWORD_HELP = f"At least {MIN_LENGTH} characters. A short phrase is easy to remember."
+
+
 class SignupForm(NewPasswordMixin, ClinicDetailsForm):
     name = StringField("Your name", validators=[Length(min=2, max=120)], filters=[strip])
     email = EmailField(
         "Your email", validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
     )
-    password = PasswordField("Password", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()], description=PASSWORD_HELP)
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -37,7 +40,7 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired()])
+    password = PasswordField("New password", validators=[DataRequired()], description=PASSWORD_HELP)
     confirm = PasswordField(
         "Repeat new password",
         validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],

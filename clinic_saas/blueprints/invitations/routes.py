@@ -15,7 +15,7 @@ from ...accounts.passwords import hash_password
 from ...extensions import db
 from ...models import User
 from ...permissions import public
-from ..auth.forms import NewPasswordMixin
+from ..auth.forms import PASSWORD_HELP, NewPasswordMixin
 from ..auth.routes import start_session
 from ..forms import strip
 
@@ -24,7 +24,9 @@ bp = Blueprint("invitations", __name__)
 
 class NewAccountForm(NewPasswordMixin, FlaskForm):
     name = StringField("Your name", validators=[Length(min=2, max=120)], filters=[strip])
-    password = PasswordField("Choose a password", validators=[DataRequired()])
+    password = PasswordField(
+        "Choose a password", validators=[DataRequired()], description=PASSWORD_HELP
+    )
 
 
 class AcceptForm(FlaskForm):
