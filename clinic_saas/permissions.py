@@ -28,6 +28,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "clinic.settings": frozenset({OWNER}),
     "staff.view": frozenset({OWNER, MANAGER}),
     "staff.manage": frozenset({OWNER}),
+    "locations.manage": frozenset({OWNER}),
+    "roster.view": EVERYONE,
+    "roster.manage": frozenset({OWNER, MANAGER}),
+    "appointments.view": EVERYONE,
+    "appointments.manage": frozenset({OWNER, MANAGER, RECEPTIONIST}),
+    # Check in and complete: therapists only their own appointments (checked in the view).
+    "appointments.attend": EVERYONE,
     # Clinical content (intake answers, treatment notes): never receptionists.
     "clinical.read": frozenset({OWNER, MANAGER, THERAPIST}),
     "clinical.write": frozenset({THERAPIST, OWNER}),
@@ -103,4 +110,7 @@ def _check_request_permission():
 
 def init_app(app: Flask) -> None:
     app.before_request(_check_request_permission)
+    from .navigation import clinic_nav
+
     app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["clinic_nav"] = clinic_nav

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from clinic_saas.models.base import utcnow
 from clinic_saas.permissions import ACCOUNT, PERMISSIONS, PLATFORM, PUBLIC, declared_permission
 
 from .conftest import test_config
+from .factories import add_appointment, add_override, add_time_off, build_schedule
 
 # Routes outside /c/<clinic_slug>/, reviewed one by one: none of them reads a clinic's records
 # except through a signed link (invitations) or the current user's own memberships (clinics).
@@ -93,9 +94,22 @@ def _make_invitation(app, clinic_fixture) -> uuid.UUID:
 
 def _sample_ids(app, clinic_fixture) -> dict[str, str]:
     """One real object id of this clinic for each kind of URL parameter."""
+    schedule = build_schedule(app, clinic_fixture)
+    starts = datetime(2031, 3, 3, 10, tzinfo=UTC)
     return {
         "member_id": str(clinic_fixture.member_ids[Role.RECEPTIONIST]),
         "invitation_id": str(_make_invitation(app, clinic_fixture)),
+        "therapist_id": str(schedule.therapist_id),
+        "location_id": str(schedule.location_id),
+        "room_id": str(schedule.room_id),
+        "service_id": str(schedule.service_id),
+        "client_id": str(schedule.client_id),
+        "shift_id": str(schedule.shift_ids[0]),
+        "override_id": str(add_override(app, schedule, date(2031, 3, 4))),
+        "time_off_id": str(
+            add_time_off(app, schedule, starts + timedelta(days=7), starts + timedelta(days=8))
+        ),
+        "appointment_id": str(add_appointment(app, schedule, starts)),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,6 +18,8 @@ class Clinic(db.Model):
     __table_args__ = (
         CheckConstraint("length(currency) = 3", name="currency_iso"),
         CheckConstraint("length(country) = 2", name="country_iso"),
+        CheckConstraint("late_cancellation_hours BETWEEN 0 AND 336", name="late_cancel_window"),
+        CheckConstraint("slot_interval_minutes BETWEEN 5 AND 120", name="slot_interval"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
@@ -30,8 +33,16 @@ class Clinic(db.Model):
     address: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(String(200))
     tax_registration: Mapped[str | None] = mapped_column(String(40))
+    # Cancelling closer to the start than this is flagged as a late cancellation.
+    late_cancellation_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    # Free start times are offered on this grid of the clinic's local clock.
+    slot_interval_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def __repr__(self) -> str:
         return f"<Clinic {self.slug}>"

@@ -1,0 +1,67 @@
+"""Half-open time intervals [start, end) and the little algebra availability needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: Interval) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, non-overlapping, with touching intervals joined."""
+    merged: list[Interval] = []
+    for item in sorted(intervals):
+        if merged and item.start <= merged[-1].end:
+            if item.end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, item.end)
+        else:
+            merged.append(item)
+    return merged
+
+
+def subtract(base: Interval, busy: list[Interval]) -> list[Interval]:
+    """The parts of `base` not covered by `busy` (which must be merged and sorted)."""
+    free, cursor = [], base.start
+    for block in busy:
+        if block.end <= cursor or block.start >= base.end:
+            continue
+        if block.start > cursor:
+            free.append(Interval(cursor, block.start))
+        cursor = max(cursor, block.end)
+    if cursor < base.end:
+        free.append(Interval(cursor, base.end))
+    return free
+
+
+def local_instant(day: date, wall_clock: time, tz: ZoneInfo) -> datetime:
+    """The instant a wall-clock time of the clinic's zone happens on `day`.
+
+    In the hour that a spring-forward change skips, the time is read with the offset in force
+    before the change (so 01:30 on that night in London is 02:30 BST); an ambiguous autumn time
+    is its first occurrence.
+    """
+    return datetime.combine(day, wall_clock, tzinfo=tz)
+
+
+def local_day_range(day: date, tz: ZoneInfo) -> Interval:
+    """The instants of one local calendar day: 23, 24 or 25 hours long."""
+    return Interval(
+        local_instant(day, time(0), tz), local_instant(day + timedelta(days=1), time(0), tz)
+    )
+
+
+def days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
