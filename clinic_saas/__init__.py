@@ -92,9 +92,35 @@ def _load_user(session_user_id: str):
 
 
 def register_blueprints(app: Flask) -> None:
-    from .blueprints import admin, auth, clinics, dashboard, invitations, main, settings, staff
+    from .blueprints import (
+        admin,
+        appointments,
+        auth,
+        clinics,
+        dashboard,
+        invitations,
+        locations,
+        main,
+        roster,
+        settings,
+        staff,
+        therapists,
+    )
 
-    for module in (main, auth, clinics, invitations, dashboard, staff, settings, admin):
+    for module in (
+        main,
+        auth,
+        clinics,
+        invitations,
+        dashboard,
+        staff,
+        therapists,
+        settings,
+        locations,
+        roster,
+        appointments,
+        admin,
+    ):
         app.register_blueprint(module.bp)
     if app.config["ENV_NAME"] != "production" and not app.config.get("MAIL_SERVER"):
         from .blueprints import dev

@@ -222,6 +222,29 @@ def auth(client) -> AuthActions:
 
 
 @pytest.fixture
+def count_queries(app):
+    """count_queries(fn) -> (number of SQL statements fn ran, fn's result)."""
+    from sqlalchemy import event
+
+    def run(fn):
+        statements = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            result = fn()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(statements), result
+
+    return run
+
+
+@pytest.fixture
 def outbox(app, outbox_dir):
     """A callable returning the mail captured so far."""
     from clinic_saas.mail import read_outbox
