@@ -1,9 +1,10 @@
 """Free start times: shifts, minus time off, minus appointments, for a service's whole span.
 
 A start time t is offered for a service of duration D with recovery buffer B when [t, t+D+B) lies
-inside one working block of the therapist and overlaps no time off and no live appointment's
-[starts_at, blocked_until). Start times sit on the clinic's local clock grid (every 15 minutes by
-default), so 09:00, 09:15... whatever the daylight-saving offset of the day.
+inside the therapist's working time at one site (shifts there that touch or overlap join up) and
+overlaps no time off and no live appointment's [starts_at, blocked_until). Start times sit on the
+clinic's local clock grid (every 15 minutes by default), so 09:00, 09:15... whatever the
+daylight-saving offset of the day.
 """
 
 from __future__ import annotations
@@ -56,17 +57,25 @@ def compute_slots(
     """The pure core of availability, for one therapist: no database, easy to test hard."""
     span = duration + buffer
     taken = merge(busy)
-    slots = []
+    # Blocks at one site that touch or overlap are one stretch of work.
+    by_site: dict[uuid.UUID, list[Interval]] = {}
+    therapist_of: dict[uuid.UUID, uuid.UUID] = {}
     for block in blocks:
-        for free in subtract(block.interval, taken):
-            start = free.start
-            if not_before and start < not_before:
-                start = not_before
-            start = _first_on_grid(start, step_minutes, tz)
-            while start + span <= free.end:
-                slots.append(Slot(start, start + duration, block.therapist_id, block.location_id))
-                start += timedelta(minutes=step_minutes)
-    return sorted(slots)
+        by_site.setdefault(block.location_id, []).append(block.interval)
+        therapist_of[block.location_id] = block.therapist_id
+    offered: dict[datetime, Slot] = {}
+    for site, intervals in by_site.items():
+        for stretch in merge(intervals):
+            for free in subtract(stretch, taken):
+                start = max(free.start, not_before) if not_before else free.start
+                start = _first_on_grid(start, step_minutes, tz)
+                while start + span <= free.end:
+                    # One person, one place: a start offered at two sites is offered once.
+                    offered.setdefault(
+                        start, Slot(start, start + duration, therapist_of[site], site)
+                    )
+                    start += timedelta(minutes=step_minutes)
+    return sorted(offered.values())
 
 
 def therapists_offering(service: Service, therapist_ids: list[uuid.UUID] | None = None):

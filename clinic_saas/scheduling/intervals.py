@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -47,13 +47,14 @@ def subtract(base: Interval, busy: list[Interval]) -> list[Interval]:
 
 
 def local_instant(day: date, wall_clock: time, tz: ZoneInfo) -> datetime:
-    """The instant a wall-clock time of the clinic's zone happens on `day`.
+    """The instant (in UTC) a wall-clock time of the clinic's zone happens on `day`.
 
-    In the hour that a spring-forward change skips, the time is read with the offset in force
-    before the change (so 01:30 on that night in London is 02:30 BST); an ambiguous autumn time
-    is its first occurrence.
+    In UTC because arithmetic on a datetime carrying a ZoneInfo is wall-clock arithmetic, which is
+    wrong across a daylight-saving change. In the hour that a spring-forward change skips, the time
+    is read with the offset in force before the change (01:30 that night in London is 02:30 BST);
+    an ambiguous autumn time is its first occurrence.
     """
-    return datetime.combine(day, wall_clock, tzinfo=tz)
+    return datetime.combine(day, wall_clock, tzinfo=tz).astimezone(UTC)
 
 
 def local_day_range(day: date, tz: ZoneInfo) -> Interval:
