@@ -8,6 +8,7 @@ serialised and the second sees the first. On PostgreSQL an exclusion constraint 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -96,13 +97,18 @@ def _clash(therapist: Therapist, start: datetime, until: datetime, exclude=None)
     return db.session.scalars(query.limit(1)).first()
 
 
-def _flush_guarded(therapist: Therapist) -> None:
-    """Flush inside a savepoint where the database itself can refuse an overlap (PostgreSQL)."""
+def _write_guarded(therapist: Therapist, apply: Callable[[], None]) -> None:
+    """Apply and flush a change inside a savepoint where PostgreSQL itself may refuse an overlap.
+
+    The change is applied inside the savepoint because opening one flushes what is pending.
+    """
     if db.session.get_bind().dialect.name != "postgresql":
+        apply()
         db.session.flush()
         return
     try:
         with db.session.begin_nested():
+            apply()
             db.session.flush()
     except IntegrityError as error:
         if "appointment_no_overlap" in str(error.orig):
@@ -143,8 +149,7 @@ def book(
         blocked_until=blocked_until,
         note=note,
     )
-    db.session.add(appointment)
-    _flush_guarded(therapist)
+    _write_guarded(therapist, lambda: db.session.add(appointment))
     return appointment
 
 
@@ -169,12 +174,15 @@ def reschedule(
     _lock_schedule(therapist)
     if _clash(therapist, starts_at, blocked_until, exclude=appointment) is not None:
         raise SlotTaken(f"{therapist.display_name} is already booked at that time.")
-    appointment.therapist_id = therapist.id
-    appointment.location_id = location.id
-    appointment.room_id = room.id if room else None
-    appointment.starts_at, appointment.ends_at = starts_at, ends_at
-    appointment.blocked_until = blocked_until
-    _flush_guarded(therapist)
+
+    def move() -> None:
+        appointment.therapist_id = therapist.id
+        appointment.location_id = location.id
+        appointment.room_id = room.id if room else None
+        appointment.starts_at, appointment.ends_at = starts_at, ends_at
+        appointment.blocked_until = blocked_until
+
+    _write_guarded(therapist, move)
     return appointment
 
 
