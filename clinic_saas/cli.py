@@ -4,78 +4,15 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from . import tenancy
 from .accounts.passwords import hash_password, password_problem
 from .accounts.signup import find_user_by_email, normalise_email
+from .demo import DEMO_CLINICS, DEMO_PASSWORD, seed_demo_data
 from .extensions import db
-from .models import Clinic, Membership, Role, User
+from .models import User
 from .models.base import utcnow
 
-DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published in the README on purpose
-
-DEMO_CLINICS = [
-    {
-        "slug": "northside",
-        "name": "Northside Sports Massage",
-        "timezone": "Europe/London",
-        "currency": "GBP",
-        "country": "GB",
-        "email": "hello@northside.example",
-        "phone": "+44 161 496 0000",
-        "address": "12 Harbour Street\nManchester M1 2AB",
-        "tax_registration": "GB123456789",
-        "staff": [
-            ("owner@northside.example", "Olivia Owens", Role.OWNER),
-            ("reception@northside.example", "Rachel Reyes", Role.RECEPTIONIST),
-            ("therapist@northside.example", "Tom Turner", Role.THERAPIST),
-        ],
-    },
-    {
-        "slug": "harbour",
-        "name": "Harbour Sports Therapy",
-        "timezone": "Europe/Dublin",
-        "currency": "EUR",
-        "country": "IE",
-        "email": "hello@harbour.example",
-        "phone": "+353 1 555 0100",
-        "address": "3 Quay Road\nDublin D02",
-        "tax_registration": None,
-        "staff": [("owner@harbour.example", "Hannah Hughes", Role.OWNER)],
-    },
-]
-
-
-def _demo_user(email: str, name: str) -> User:
-    user = find_user_by_email(email)
-    if user is None:
-        user = User(email=email, name=name, password_hash=hash_password(DEMO_PASSWORD))
-        db.session.add(user)
-    user.email_confirmed_at = user.email_confirmed_at or utcnow()
-    user.active = True
-    return user
-
-
-def seed_demo_data() -> None:
-    """Create or refresh the demo clinics and logins; running it twice changes nothing more."""
-    for spec in DEMO_CLINICS:
-        details = {k: v for k, v in spec.items() if k != "staff"}
-        clinic = db.session.scalar(select(Clinic).where(Clinic.slug == spec["slug"]))
-        if clinic is None:
-            clinic = Clinic(**details)
-            db.session.add(clinic)
-            db.session.flush()
-        with tenancy.bound_to(clinic):
-            for email, name, role in spec["staff"]:
-                user = _demo_user(email, name)
-                db.session.flush()
-                membership = db.session.scalar(
-                    select(Membership).where(Membership.user_id == user.id)
-                )
-                if membership is None:
-                    db.session.add(Membership(user=user, role=role))
-                db.session.flush()
+__all__ = ["DEMO_CLINICS", "DEMO_PASSWORD", "create_admin", "seed_demo"]
 
 
 @click.command("seed-demo")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from clinic_saas import tenancy
 from clinic_saas.cli import DEMO_CLINICS, DEMO_PASSWORD
 from clinic_saas.extensions import db
-from clinic_saas.models import Clinic, Membership, User
+from clinic_saas.models import (
+    Appointment,
+    AppointmentStatus,
+    Clinic,
+    Location,
+    Membership,
+    Shift,
+    Therapist,
+    User,
+)
 
 
 def _counts(app):
@@ -27,6 +38,28 @@ def test_seed_demo_is_safe_to_run_twice(app):
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     assert _counts(app) == counts
+
+
+def test_the_demo_clinic_has_a_team_a_roster_and_two_weeks_of_bookings(app):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    with app.app_context():
+        northside = db.session.scalar(select(Clinic).where(Clinic.slug == "northside"))
+        with tenancy.bound_to(northside):
+            count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+            assert count(Therapist) == 4
+            assert count(Location) == 2
+            assert count(Shift) >= 15
+            days = {
+                a.starts_at.astimezone(northside.tz).date()
+                for a in db.session.scalars(select(Appointment))
+            }
+            statuses = set(db.session.scalars(select(Appointment.status)))
+            linked = db.session.scalar(
+                select(Therapist).where(Therapist.membership_id.is_not(None))
+            )
+    assert max(days) - min(days) >= timedelta(days=12)
+    assert {AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED} <= statuses
+    assert linked.display_name == "Tom Turner"
 
 
 def test_every_demo_login_reaches_its_clinic(app, auth, client):

@@ -1,0 +1,318 @@
+"""Demo data: two clinics with staff, sites, a roster, services, clients and two weeks of bookings.
+
+Running the seed again changes nothing: each clinic's schedule is created once, the first time.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, time, timedelta
+
+from sqlalchemy import func, select
+
+from . import tenancy
+from .accounts.passwords import hash_password
+from .accounts.signup import find_user_by_email
+from .extensions import db
+from .models import (
+    Client,
+    Clinic,
+    DayOverride,
+    Location,
+    Membership,
+    Role,
+    Room,
+    Service,
+    ServiceTherapist,
+    Shift,
+    Therapist,
+    TimeOff,
+    TimeOffKind,
+    User,
+)
+from .models.base import utcnow
+from .scheduling import booking
+from .scheduling.availability import free_slots
+from .scheduling.intervals import local_instant
+
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published in the README on purpose
+
+DEMO_CLINICS = [
+    {
+        "slug": "northside",
+        "name": "Northside Sports Massage",
+        "timezone": "Europe/London",
+        "currency": "GBP",
+        "country": "GB",
+        "email": "hello@northside.example",
+        "phone": "+44 161 496 0000",
+        "address": "12 Harbour Street\nManchester M1 2AB",
+        "tax_registration": "GB123456789",
+        "staff": [
+            ("owner@northside.example", "Olivia Owens", Role.OWNER),
+            ("reception@northside.example", "Rachel Reyes", Role.RECEPTIONIST),
+            ("therapist@northside.example", "Tom Turner", Role.THERAPIST),
+        ],
+    },
+    {
+        "slug": "harbour",
+        "name": "Harbour Sports Therapy",
+        "timezone": "Europe/Dublin",
+        "currency": "EUR",
+        "country": "IE",
+        "email": "hello@harbour.example",
+        "phone": "+353 1 555 0100",
+        "address": "3 Quay Road\nDublin D02",
+        "tax_registration": None,
+        "staff": [("owner@harbour.example", "Hannah Hughes", Role.OWNER)],
+    },
+]
+
+
+def _demo_user(email: str, name: str) -> User:
+    user = find_user_by_email(email)
+    if user is None:
+        user = User(email=email, name=name, password_hash=hash_password(DEMO_PASSWORD))
+        db.session.add(user)
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    user.active = True
+    return user
+
+
+def seed_demo_data() -> None:
+    """Create or refresh the demo clinics and logins; running it twice changes nothing more."""
+    for spec in DEMO_CLINICS:
+        details = {k: v for k, v in spec.items() if k != "staff"}
+        clinic = db.session.scalar(select(Clinic).where(Clinic.slug == spec["slug"]))
+        if clinic is None:
+            clinic = Clinic(**details)
+            db.session.add(clinic)
+            db.session.flush()
+        with tenancy.bound_to(clinic):
+            for email, name, role in spec["staff"]:
+                user = _demo_user(email, name)
+                db.session.flush()
+                membership = db.session.scalar(
+                    select(Membership).where(Membership.user_id == user.id)
+                )
+                if membership is None:
+                    db.session.add(Membership(user=user, role=role))
+                db.session.flush()
+
+            if not db.session.scalar(select(func.count()).select_from(Therapist)):
+                _seed_schedule(clinic, DEMO_SCHEDULES[spec["slug"]])
+
+
+MON, TUE, WED, THU, FRI, SAT = range(6)
+
+DEMO_SCHEDULES = {
+    "northside": {
+        "sites": {
+            "Harbour St": ("12 Harbour Street, Manchester M1 2AB", ["Room 1", "Room 2"]),
+            "Canal Yard": ("4 Canal Yard, Manchester M4 6DE", ["Studio"]),
+        },
+        "services": [
+            ("Pre-event flush", "pre_event", 30, 10, 3500, "A brisk warm-up before you race."),
+            ("Post-event recovery", "post_event", 60, 15, 6000, "Flushing after an event."),
+            ("Rehab follow-up", "rehab", 45, 15, 5000, "Treatment within a rehab course."),
+            ("Maintenance sports massage", "maintenance", 60, 15, 5500, "Your regular session."),
+            ("Deep tissue 90", "maintenance", 90, 15, 8000, "Extended multi-area work."),
+        ],
+        "therapists": [
+            # name, login, colour, registered, techniques, categories, services, commission, shifts
+            ("Tom Turner", "therapist@northside.example", "teal", True,
+             ["kneading", "trigger_pointing", "cupping"], ["rehab", "maintenance", "post_event"],
+             [1, 2, 3, 4], 4000,
+             [(d, "Harbour St", time(9), time(17)) for d in (MON, TUE, WED, THU)]
+             + [(FRI, "Canal Yard", time(12), time(20))]),
+            ("Priya Shah", None, "indigo", False,
+             ["kneading", "hacking", "wringing", "vibration"], ["pre_event", "post_event"],
+             [0, 1, 3], 3500,
+             [(d, "Canal Yard", time(8), time(14)) for d in (MON, WED, FRI)]
+             + [(d, "Harbour St", time(13), time(21)) for d in (TUE, THU)]),
+            ("Callum Reid", None, "orange", True,
+             ["trigger_pointing", "cupping", "kneading"], ["rehab", "maintenance"],
+             [2, 3, 4], 4000,
+             [(d, "Harbour St", time(10), time(18)) for d in (TUE, WED, THU, FRI, SAT)]),
+            ("Sofia Martins", None, "pink", False,
+             ["kneading", "wringing", "vibration"], ["maintenance", "pre_event"],
+             [0, 3, 4], 3000,
+             [(d, "Canal Yard", time(14), time(20)) for d in (MON, TUE, WED, THU, FRI)]
+             + [(SAT, "Canal Yard", time(9), time(13))]),
+        ],
+        "clients": [
+            "Ada Runner", "Ben Okafor", "Chloe Hughes", "Dan Price", "Ella Novak", "Finn Walsh",
+            "Grace Lee", "Harry Khan", "Isla Murphy", "Jack Evans", "Kira Patel", "Liam Doyle",
+            "Maya Collins", "Noah Fischer", "Olivia Brooks", "Pavel Nowak", "Quinn Adams",
+            "Ruby Clarke", "Sam Osei", "Tara Byrne", "Umar Ali", "Vera Costa", "Will Turner",
+            "Xena Ivanova", "Yusuf Demir", "Zoe Hall", "Alfie Moss", "Beth Kerr", "Cal Jones",
+            "Dina Rossi", "Eli Stone", "Fay Green",
+        ],
+        "bookings_per_day": (2, 5),
+    },
+    "harbour": {
+        "sites": {"Quay Road": ("3 Quay Road, Dublin D02", ["Room A"])},
+        "services": [
+            ("Pre-event flush", "pre_event", 30, 10, 4000, "Short warm-up before competition."),
+            ("Post-event recovery", "post_event", 60, 15, 7000, "Recovery after an event."),
+        ],
+        "therapists": [
+            ("Hannah Hughes", "owner@harbour.example", "green", True,
+             ["kneading", "cupping"], ["pre_event", "post_event"], [0, 1], 0,
+             [(d, "Quay Road", time(9), time(17)) for d in (MON, TUE, WED, THU, FRI)]),
+        ],
+        "clients": ["Aoife Kelly", "Brian Walsh", "Ciara Byrne", "Declan Ryan", "Eimear Nolan"],
+        "bookings_per_day": (1, 3),
+    },
+}  # fmt: skip
+
+
+def _seed_schedule(clinic: Clinic, plan: dict) -> None:
+    """Sites, services, therapists with a weekly roster, clients, and bookings around today."""
+    rng = random.Random(clinic.slug)  # noqa: S311 - demo data, the same every time
+    sites = {}
+    for name, (address, rooms) in plan["sites"].items():
+        site = Location(name=name, address=address)
+        db.session.add(site)
+        db.session.add_all(Room(location=site, name=room) for room in rooms)
+        sites[name] = site
+    services = [
+        Service(
+            name=name,
+            category=category,
+            duration_minutes=minutes,
+            buffer_minutes=buffer,
+            price_minor=price,
+            description=description,
+            position=position,
+        )
+        for position, (name, category, minutes, buffer, price, description) in enumerate(
+            plan["services"]
+        )
+    ]
+    db.session.add_all(services)
+    db.session.flush()
+    today = utcnow().astimezone(clinic.tz).date()
+    monday = today - timedelta(days=today.weekday())
+    therapists = []
+    for name, login, colour, registered, techniques, categories, offered, bp, shifts in plan[
+        "therapists"
+    ]:
+        membership = None
+        if login:
+            user = find_user_by_email(login)
+            membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+        therapist = Therapist(
+            display_name=name,
+            membership_id=membership.id if membership else None,
+            calendar_colour=colour,
+            registered_health_professional=registered,
+            techniques=techniques,
+            categories=categories,
+            commission_rate_bp=bp,
+            bio=f"{name.split()[0]} treats runners, cyclists and team-sport players.",
+        )
+        db.session.add(therapist)
+        db.session.flush()
+        db.session.add_all(
+            ServiceTherapist(service_id=services[i].id, therapist_id=therapist.id) for i in offered
+        )
+        db.session.add_all(
+            Shift(
+                therapist_id=therapist.id,
+                location_id=sites[site].id,
+                weekday=weekday,
+                start_time=start,
+                end_time=end,
+                valid_from=monday - timedelta(weeks=4),
+            )
+            for weekday, site, start, end in shifts
+        )
+        therapists.append((therapist, offered))
+    clients = []
+    for full_name in plan["clients"]:
+        first, last = full_name.split(" ", 1)
+        handle = f"{first}.{last}".lower()
+        clients.append(
+            Client(
+                first_name=first,
+                last_name=last,
+                email=f"{handle}@example.com",
+                phone=f"07700 9{rng.randint(10000, 99999)}",
+            )
+        )
+    db.session.add_all(clients)
+    db.session.flush()
+    _seed_absences(clinic, therapists, monday)
+    _seed_bookings(clinic, rng, therapists, services, clients, today, plan["bookings_per_day"])
+
+
+def _seed_absences(clinic: Clinic, therapists: list, monday: date) -> None:
+    if len(therapists) < 3:
+        return
+    callum, priya = therapists[2][0], therapists[1][0]
+    next_thursday = monday + timedelta(days=7 + THU)
+    db.session.add(
+        TimeOff(
+            therapist_id=callum.id,
+            kind=TimeOffKind.HOLIDAY,
+            starts_at=local_instant(next_thursday, time(0), clinic.tz),
+            ends_at=local_instant(next_thursday + timedelta(days=2), time(0), clinic.tz),
+            note="Marathon weekend",
+        )
+    )
+    harbour_st = db.session.scalar(select(Location).where(Location.name == "Harbour St"))
+    db.session.add(
+        DayOverride(
+            therapist_id=priya.id,
+            on_date=monday + timedelta(days=7 + SAT),
+            location_id=harbour_st.id,
+            start_time=time(9),
+            end_time=time(13),
+            note="Covering the parkrun clinic",
+        )
+    )
+    db.session.flush()
+
+
+def _seed_bookings(clinic, rng, therapists, services, clients, today, per_day) -> None:
+    now = utcnow()
+    for offset in range(-7, 8):
+        day = today + timedelta(days=offset)
+        for therapist, offered in therapists:
+            for _ in range(rng.randint(*per_day)):
+                service = services[rng.choice(offered)]
+                slots = free_slots(clinic, service, day, day, therapist_ids=[therapist.id])
+                if not slots:
+                    continue
+                slot = rng.choice(slots)
+                appointment = booking.book(
+                    clinic,
+                    client=rng.choice(clients),
+                    therapist=therapist,
+                    service=service,
+                    location=db.session.get(Location, (clinic.id, slot.location_id)),
+                    starts_at=slot.start,
+                )
+                _give_history(clinic, rng, appointment, now)
+
+
+def _give_history(clinic, rng, appointment, now) -> None:
+    """Past bookings were mostly attended; a few were missed or cancelled, some of them late."""
+    roll = rng.random()
+    if appointment.starts_at < now:
+        if roll < 0.05:
+            booking.mark_no_show(appointment, now=now)
+        elif roll < 0.10:
+            booking.cancel(
+                clinic,
+                appointment,
+                "Picked up a cold",
+                now=appointment.starts_at - timedelta(hours=3),
+            )
+        else:
+            booking.check_in(appointment, now=appointment.starts_at - timedelta(minutes=5))
+            if appointment.ends_at < now:
+                booking.complete(appointment, now=appointment.ends_at)
+    elif roll < 0.06:
+        booking.cancel(clinic, appointment, "Race moved", now=now)
