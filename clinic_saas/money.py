@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # ISO 4217 code -> digits after the decimal point (its minor unit).
 CURRENCY_MINOR_UNITS: dict[str, int] = {
     "AED": 2, "AUD": 2, "BGN": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2, "CLP": 0,
@@ -29,3 +31,63 @@ def format_amount(amount_minor: int, currency: str) -> str:
     if digits:
         text += f".{frac:0{digits}d}"
     return f"{currency.upper()} {sign}{text}"
+
+
+def divide_half_up(numerator: int, denominator: int) -> int:
+    """Integer division rounded half away from zero: the one rounding rule for money here."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    sign = -1 if numerator < 0 else 1
+    return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    """One invoice or sale line, in minor units: net + tax == gross, always."""
+
+    net: int
+    tax: int
+    gross: int
+
+
+def line_amounts(
+    quantity: int, unit_price_minor: int, tax_rate_bp: int, prices_include_tax: bool
+) -> LineAmounts:
+    """Amounts of one line, rounded once per line (half up), never per unit.
+
+    With tax-inclusive prices the gross is exact and the tax is carved out of it; with
+    tax-exclusive prices the net is exact and the tax is added. Rates are basis points
+    (2000 = 20%).
+    """
+    for name, value in (("quantity", quantity), ("unit price", unit_price_minor)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an integer")
+    if not 0 <= tax_rate_bp <= 10_000:
+        raise ValueError("a tax rate is between 0 and 10000 basis points")
+    extended = quantity * unit_price_minor
+    if prices_include_tax:
+        net = divide_half_up(extended * 10_000, 10_000 + tax_rate_bp)
+        return LineAmounts(net=net, tax=extended - net, gross=extended)
+    tax = divide_half_up(extended * tax_rate_bp, 10_000)
+    return LineAmounts(net=extended, tax=tax, gross=extended + tax)
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """People's input ('45', '45.5', '1,250.00') to minor units; ValueError with a reason."""
+    digits = minor_units(currency)
+    cleaned = text.strip().replace(",", "").replace(" ", "")
+    if cleaned.startswith("-"):
+        raise ValueError("Amounts cannot be negative.")
+    whole, _, fraction = cleaned.partition(".")
+    if not whole and not fraction:
+        raise ValueError("Enter an amount.")
+    if not (whole or "0").isdigit() or (fraction and not fraction.isdigit()):
+        raise ValueError("Enter a number, like 45 or 45.50.")
+    if len(fraction) > digits:
+        if digits == 0:
+            raise ValueError(f"{currency.upper()} has no minor unit: enter a whole amount.")
+        raise ValueError(f"{currency.upper()} has {digits} decimal places at most.")
+    value = int(whole or "0") * 10**digits + int((fraction or "0").ljust(digits, "0") or "0")
+    if value > 10**9:
+        raise ValueError("That amount is too large.")
+    return value
