@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import current_app, g, request
 
+from .models import Role
 from .permissions import can
 
 
@@ -14,16 +15,21 @@ class NavItem:
     label: str
     endpoint: str
     permission: str
+    only_for: frozenset[Role] | None = None  # a shortcut some roles want in the bar
 
     @property
     def active(self) -> bool:
         current = request.endpoint or ""
-        return current.split(".")[0] == self.endpoint.split(".")[0]
+        if current == self.endpoint:
+            return True
+        same_blueprint = current.split(".")[0] == self.endpoint.split(".")[0]
+        return same_blueprint and not any(i.endpoint == current for i in CLINIC_NAV)
 
 
 CLINIC_NAV = (
     NavItem("Home", "dashboard.home", "clinic.view"),
     NavItem("Appointments", "appointments.day", "appointments.view"),
+    NavItem("My schedule", "appointments.mine", "appointments.attend", frozenset({Role.THERAPIST})),
     NavItem("Roster", "roster.week", "roster.view"),
     NavItem("Staff", "staff.index", "staff.view"),
     NavItem("Settings", "settings.edit", "clinic.settings"),
@@ -32,8 +38,11 @@ CLINIC_NAV = (
 
 def clinic_nav() -> list[NavItem]:
     """The items this member may use (features not installed yet are left out)."""
+    membership = g.get("membership")
     return [
         item
         for item in CLINIC_NAV
-        if item.endpoint in current_app.view_functions and can(item.permission)
+        if item.endpoint in current_app.view_functions
+        and can(item.permission)
+        and (item.only_for is None or (membership and membership.role in item.only_for))
     ]
