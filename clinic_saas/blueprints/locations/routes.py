@@ -1,3 +1,193 @@
-from flask import Blueprint
+"""The clinic's sites and their treatment rooms (owner only)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...models import Location, Room
+from ...permissions import requires
+from .forms import ActiveForm, LocationForm, RoomForm
 
 bp = Blueprint("locations", __name__, url_prefix="/c/<clinic_slug>/settings/locations")
+
+
+def _key(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        abort(404)
+
+
+def _location_or_404(location_id: str) -> Location:
+    key = _key(location_id)
+    location = db.session.scalar(select(Location).where(Location.id == key))
+    if location is None:
+        abort(404)
+    return location
+
+
+def _room_or_404(room_id: str) -> Room:
+    key = _key(room_id)
+    room = db.session.scalar(select(Room).where(Room.id == key))
+    if room is None:
+        abort(404)
+    return room
+
+
+def _rooms_of(location: Location) -> list[Room]:
+    return list(
+        db.session.scalars(
+            select(Room)
+            .where(Room.location_id == location.id)
+            .order_by(Room.active.desc(), Room.name)
+        )
+    )
+
+
+def _site_name_taken(name: str, location: Location | None) -> bool:
+    query = select(Location.id).where(func.lower(Location.name) == name.lower())
+    if location is not None:
+        query = query.where(Location.id != location.id)
+    return db.session.scalar(query) is not None
+
+
+def _room_name_taken(location: Location, name: str, room: Room | None = None) -> bool:
+    query = select(Room.id).where(
+        Room.location_id == location.id, func.lower(Room.name) == name.lower()
+    )
+    if room is not None:
+        query = query.where(Room.id != room.id)
+    return db.session.scalar(query) is not None
+
+
+def _rename_form(room: Room, **kwargs) -> RoomForm:
+    return RoomForm(prefix=f"r{room.id.hex}", **kwargs)
+
+
+@bp.route("/")
+@requires("locations.manage")
+def index():
+    locations = db.session.scalars(
+        select(Location).order_by(Location.active.desc(), Location.name)
+    ).all()
+    rooms: dict[uuid.UUID, list[Room]] = {location.id: [] for location in locations}
+    for room in db.session.scalars(select(Room).order_by(Room.active.desc(), Room.name)):
+        rooms.setdefault(room.location_id, []).append(room)
+    return render_template("locations/index.html", locations=locations, rooms=rooms)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("locations.manage")
+def new():
+    form = LocationForm()
+    if form.validate_on_submit():
+        if _site_name_taken(form.name.data, None):
+            form.name.errors.append(f"There is already a site called {form.name.data}.")
+        else:
+            location = Location(
+                name=form.name.data,
+                address=form.address.data or None,
+                phone=form.phone.data or None,
+                active=form.active.data,
+            )
+            db.session.add(location)
+            db.session.flush()
+            flash(f"{location.name} was added. Now add its treatment rooms.", "success")
+            return redirect(url_for("locations.edit", location_id=location.id))
+    return render_template("locations/new.html", form=form), 400 if form.errors else 200
+
+
+def _render_edit(
+    location: Location,
+    form: LocationForm | None = None,
+    room_form: RoomForm | None = None,
+    failed_rename: RoomForm | None = None,
+    failed_room: Room | None = None,
+    status: int = 200,
+):
+    rooms = _rooms_of(location)
+    rename_forms = {
+        room.id: failed_rename
+        if failed_room is not None and room.id == failed_room.id
+        else _rename_form(room, formdata=None, obj=room)
+        for room in rooms
+    }
+    return render_template(
+        "locations/edit.html",
+        location=location,
+        form=form or LocationForm(formdata=None, obj=location),
+        room_form=room_form or RoomForm(formdata=None, prefix="room"),
+        rooms=rooms,
+        rename_forms=rename_forms,
+        active_form=ActiveForm(formdata=None),
+    ), status
+
+
+@bp.route("/<location_id>/", methods=["GET", "POST"])
+@requires("locations.manage")
+def edit(location_id: str):
+    location = _location_or_404(location_id)
+    form = LocationForm(obj=location)
+    if form.validate_on_submit():
+        if _site_name_taken(form.name.data, location):
+            form.name.errors.append(f"There is already a site called {form.name.data}.")
+        else:
+            location.name = form.name.data
+            location.address = form.address.data or None
+            location.phone = form.phone.data or None
+            location.active = form.active.data
+            db.session.flush()
+            flash(f"{location.name} was saved.", "success")
+            return redirect(url_for("locations.edit", location_id=location.id))
+    return _render_edit(location, form=form, status=400 if form.errors else 200)
+
+
+@bp.route("/<location_id>/rooms", methods=["POST"])
+@requires("locations.manage")
+def add_room(location_id: str):
+    location = _location_or_404(location_id)
+    form = RoomForm(prefix="room")
+    if form.validate_on_submit():
+        if _room_name_taken(location, form.name.data):
+            form.name.errors.append(f"{location.name} already has a room called {form.name.data}.")
+        else:
+            db.session.add(Room(location_id=location.id, name=form.name.data))
+            db.session.flush()
+            flash(f"{form.name.data} was added to {location.name}.", "success")
+            return redirect(url_for("locations.edit", location_id=location.id))
+    return _render_edit(location, room_form=form, status=400)
+
+
+@bp.route("/rooms/<room_id>/name", methods=["POST"])
+@requires("locations.manage")
+def rename_room(room_id: str):
+    room = _room_or_404(room_id)
+    location = room.location
+    form = _rename_form(room)
+    if form.validate_on_submit():
+        if _room_name_taken(location, form.name.data, room):
+            form.name.errors.append(f"{location.name} already has a room called {form.name.data}.")
+        else:
+            old_name, room.name = room.name, form.name.data
+            db.session.flush()
+            flash(f"{old_name} is now called {room.name}.", "success")
+            return redirect(url_for("locations.edit", location_id=location.id))
+    return _render_edit(location, failed_rename=form, failed_room=room, status=400)
+
+
+@bp.route("/rooms/<room_id>/active", methods=["POST"])
+@requires("locations.manage")
+def set_room_active(room_id: str):
+    room = _room_or_404(room_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    room.active = form.active.data == "1"
+    db.session.flush()
+    state = "back in use" if room.active else "out of use: it is no longer offered for bookings"
+    flash(f"{room.name} is {state}.", "success")
+    return redirect(url_for("locations.edit", location_id=room.location_id))

@@ -1,3 +1,207 @@
-from flask import Blueprint
+"""Therapists' bookable profiles: one profile per person, however many sites they work at."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from sqlalchemy import func, select
+from wtforms import SelectChoice
+
+from ...extensions import db
+from ...models import (
+    Location,
+    Membership,
+    Service,
+    ServiceCategory,
+    ServiceTherapist,
+    Shift,
+    Therapist,
+    User,
+)
+from ...permissions import requires
+from .forms import RHP_HELP, TherapistForm, percent_text
 
 bp = Blueprint("therapists", __name__, url_prefix="/c/<clinic_slug>/staff/therapists")
+
+
+def _therapist_or_404(therapist_id: str) -> Therapist:
+    try:
+        key = uuid.UUID(therapist_id)
+    except ValueError:
+        abort(404)
+    therapist = db.session.scalar(select(Therapist).where(Therapist.id == key))
+    if therapist is None:
+        abort(404)
+    return therapist
+
+
+def _local_today():
+    return datetime.now(g.clinic.tz).date()
+
+
+def _login_choices(therapist: Therapist | None) -> list[SelectChoice]:
+    """Active members without a profile yet, and whoever this profile is linked to now."""
+    taken = select(Therapist.membership_id).where(Therapist.membership_id.is_not(None))
+    if therapist is not None:
+        taken = taken.where(Therapist.id != therapist.id)
+    current = therapist.membership_id if therapist is not None else None
+    members = db.session.scalars(
+        select(Membership)
+        .join(Membership.user)
+        .where(
+            (Membership.active.is_(True)) | (Membership.id == current),
+            Membership.id.not_in(taken),
+        )
+        .order_by(User.name)
+    ).all()
+    return [SelectChoice("", "No login")] + [
+        SelectChoice(str(m.id), f"{m.user.name} ({m.user.email}) · {m.role.label}") for m in members
+    ]
+
+
+def _service_choices() -> list[SelectChoice]:
+    services = db.session.scalars(
+        select(Service).where(Service.active.is_(True)).order_by(Service.position, Service.name)
+    ).all()
+    categories = {category.value: category.label for category in ServiceCategory}
+    return [
+        SelectChoice(
+            str(s.id),
+            f"{s.name} · {s.duration_minutes} min · {categories.get(s.category, s.category)}",
+        )
+        for s in services
+    ]
+
+
+def _offered_service_ids(therapist: Therapist) -> list[str]:
+    return [
+        str(sid)
+        for sid in db.session.scalars(
+            select(ServiceTherapist.service_id).where(ServiceTherapist.therapist_id == therapist.id)
+        )
+    ]
+
+
+def _prepare(form: TherapistForm, therapist: Therapist | None) -> TherapistForm:
+    form.login.choices = _login_choices(therapist)
+    form.services.choices = _service_choices()
+    if therapist is not None:
+        form.with_extra_choices("techniques", therapist.techniques or [])
+        form.with_extra_choices("categories", therapist.categories or [])
+    return form
+
+
+def save_profile(therapist: Therapist, form: TherapistForm) -> Therapist:
+    """Copy a valid form onto the profile and offer exactly the ticked (active) services."""
+    therapist.display_name = form.display_name.data
+    therapist.membership_id = uuid.UUID(form.login.data) if form.login.data else None
+    therapist.bio = form.bio.data or None
+    therapist.qualifications = form.qualifications.data or None
+    therapist.registered_health_professional = form.registered_health_professional.data
+    therapist.techniques = list(form.techniques.data or [])
+    therapist.categories = list(form.categories.data or [])
+    therapist.calendar_colour = form.calendar_colour.data
+    therapist.commission_rate_bp = form.commission_percent.basis_points
+    therapist.active = form.active.data
+    if therapist.id is None:
+        db.session.add(therapist)
+    db.session.flush()
+
+    shown = {uuid.UUID(choice.value) for choice in form.services.choices}
+    wanted = {uuid.UUID(value) for value in form.services.data or []}
+    offered = {
+        row.service_id: row
+        for row in db.session.scalars(
+            select(ServiceTherapist).where(ServiceTherapist.therapist_id == therapist.id)
+        )
+    }
+    for service_id, row in offered.items():
+        # Services no longer on the menu are not shown, so their rows are left as they were.
+        if service_id in shown and service_id not in wanted:
+            db.session.delete(row)
+    for service_id in wanted - offered.keys():
+        db.session.add(ServiceTherapist(service_id=service_id, therapist_id=therapist.id))
+    db.session.flush()
+    return therapist
+
+
+@bp.route("/")
+@requires("staff.view")
+def index():
+    therapists = db.session.scalars(
+        select(Therapist).order_by(Therapist.active.desc(), Therapist.display_name)
+    ).all()
+    logins = {
+        m.id: m
+        for m in db.session.scalars(
+            select(Membership).where(
+                Membership.id.in_([t.membership_id for t in therapists if t.membership_id])
+            )
+        )
+    }
+    today = _local_today()
+    sites: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for therapist_id, site in db.session.execute(
+        select(Shift.therapist_id, Location.name)
+        .join(Location, Location.id == Shift.location_id)
+        .where((Shift.valid_until.is_(None)) | (Shift.valid_until >= today))
+        .distinct()
+        .order_by(Location.name)
+    ):
+        sites[therapist_id].append(site)
+    service_counts = dict(
+        db.session.execute(
+            select(ServiceTherapist.therapist_id, func.count())
+            .join(Service, Service.id == ServiceTherapist.service_id)
+            .where(Service.active.is_(True))
+            .group_by(ServiceTherapist.therapist_id)
+        ).all()
+    )
+    return render_template(
+        "therapists/index.html",
+        therapists=therapists,
+        logins=logins,
+        sites=sites,
+        service_counts=service_counts,
+        percent_text=percent_text,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("staff.manage")
+def new():
+    form = _prepare(TherapistForm(), None)
+    if form.validate_on_submit():
+        therapist = save_profile(Therapist(), form)
+        flash(
+            f"{therapist.display_name}'s profile was created. Add their weekly shifts on the "
+            "roster to make them bookable.",
+            "success",
+        )
+        return redirect(url_for("therapists.index"))
+    return render_template(
+        "therapists/form.html", form=form, therapist=None, rhp_help=RHP_HELP
+    ), 400 if form.errors else 200
+
+
+@bp.route("/<therapist_id>/", methods=["GET", "POST"])
+@requires("staff.manage")
+def edit(therapist_id: str):
+    therapist = _therapist_or_404(therapist_id)
+    form = TherapistForm(
+        obj=therapist,
+        login=str(therapist.membership_id) if therapist.membership_id else "",
+        commission_percent=percent_text(therapist.commission_rate_bp),
+        services=_offered_service_ids(therapist),
+    )
+    _prepare(form, therapist)
+    if form.validate_on_submit():
+        save_profile(therapist, form)
+        flash(f"{therapist.display_name}'s profile was saved.", "success")
+        return redirect(url_for("therapists.index"))
+    return render_template(
+        "therapists/form.html", form=form, therapist=therapist, rhp_help=RHP_HELP
+    ), 400 if form.errors else 200

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
+
+from ..forms import strip
+
+
+class LocationForm(FlaskForm):
+    name = StringField(
+        "Site name",
+        validators=[DataRequired(message="Give the site a name."), Length(max=80)],
+        filters=[strip],
+        description="As clients and staff call it, e.g. “Harbour St”.",
+    )
+    address = TextAreaField("Address", validators=[Optional(), Length(max=500)], filters=[strip])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40)], filters=[strip])
+    active = BooleanField("Open for bookings", default=True)
+
+
+class RoomForm(FlaskForm):
+    name = StringField(
+        "Room name",
+        validators=[DataRequired(message="Give the room a name."), Length(max=60)],
+        filters=[strip],
+    )
+
+
+class ActiveForm(FlaskForm):
+    active = HiddenField(validators=[AnyOf(["0", "1"])])
