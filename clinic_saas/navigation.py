@@ -16,13 +16,17 @@ class NavItem:
     endpoint: str
     permission: str
     only_for: frozenset[Role] | None = None  # a shortcut some roles want in the bar
+    sections: tuple[str, ...] = ()  # other blueprints whose pages belong under this item
 
     @property
     def active(self) -> bool:
         current = request.endpoint or ""
         if current == self.endpoint:
             return True
-        same_blueprint = current.split(".")[0] == self.endpoint.split(".")[0]
+        blueprint = current.split(".")[0]
+        if blueprint in self.sections:
+            return True
+        same_blueprint = blueprint == self.endpoint.split(".")[0]
         return same_blueprint and not any(i.endpoint == current for i in CLINIC_NAV)
 
 
@@ -31,8 +35,8 @@ CLINIC_NAV = (
     NavItem("Appointments", "appointments.day", "appointments.view"),
     NavItem("My schedule", "appointments.mine", "appointments.attend", frozenset({Role.THERAPIST})),
     NavItem("Roster", "roster.week", "roster.view"),
-    NavItem("Staff", "staff.index", "staff.view"),
-    NavItem("Settings", "settings.edit", "clinic.settings"),
+    NavItem("Staff", "staff.index", "staff.view", sections=("therapists",)),
+    NavItem("Settings", "settings.edit", "clinic.settings", sections=("locations",)),
 )
 
 

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import URL, Email, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..geography import COUNTRIES, timezone_names
 from ..money import CURRENCY_MINOR_UNITS
 
 SLUG_HELP = "Lowercase letters, digits and hyphens; part of your clinic's web address."
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes (rendered by the checkboxes() macro)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def strip(value):

@@ -23,8 +23,7 @@ from wtforms.validators import (
 )
 
 from ...models import TimeOffKind
-from ..forms import strip
-from ..therapists.forms import CheckboxesField
+from ..forms import CheckboxesField, strip
 
 WEEKDAY_CHOICES = [
     SelectChoice(str(n), name)

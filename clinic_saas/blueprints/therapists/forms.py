@@ -9,15 +9,13 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...models import CALENDAR_COLOURS, ServiceCategory, Technique
-from ..forms import strip
+from ..forms import CheckboxesField, strip
 
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 
@@ -59,13 +57,6 @@ class PercentField(StringField):
             self.basis_points = parse_percent(self.data)
         except ValueError as error:
             raise ValidationError(str(error)) from error
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as a list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _labelled(enum_type) -> list[SelectChoice]:
