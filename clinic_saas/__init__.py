@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config as settings
 from . import mail, permissions, raw_sql, tenancy
 from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+from .menu.pricing import current_price_text
 from .money import format_amount
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -161,6 +162,7 @@ def register_request_lifecycle(app: Flask) -> None:
             mail.discard_pending()
 
     app.jinja_env.globals["format_amount"] = format_amount
+    app.jinja_env.globals["current_price_text"] = current_price_text
     app.jinja_env.globals["current_clinic"] = lambda: g.get("clinic")
     app.jinja_env.globals["current_membership"] = lambda: g.get("membership")
 

@@ -23,6 +23,7 @@ from .models import (
     Role,
     Room,
     Service,
+    ServicePrice,
     ServiceTherapist,
     Shift,
     Therapist,
@@ -176,13 +177,13 @@ def _seed_schedule(clinic: Clinic, plan: dict) -> None:
         db.session.add(site)
         db.session.add_all(Room(location=site, name=room) for room in rooms)
         sites[name] = site
+    today = utcnow().astimezone(clinic.tz).date()
     services = [
         Service(
             name=name,
             category=category,
             duration_minutes=minutes,
             buffer_minutes=buffer,
-            price_minor=price,
             description=description,
             position=position,
         )
@@ -192,7 +193,14 @@ def _seed_schedule(clinic: Clinic, plan: dict) -> None:
     ]
     db.session.add_all(services)
     db.session.flush()
-    today = utcnow().astimezone(clinic.tz).date()
+    db.session.add_all(
+        ServicePrice(
+            service_id=service.id,
+            price_minor=spec[4],
+            effective_from=today - timedelta(days=90),
+        )
+        for service, spec in zip(services, plan["services"], strict=True)
+    )
     monday = today - timedelta(days=today.weekday())
     therapists = []
     for name, login, colour, registered, techniques, categories, offered, bp, shifts in plan[

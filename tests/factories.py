@@ -16,6 +16,7 @@ from clinic_saas.models import (
     Location,
     Room,
     Service,
+    ServicePrice,
     ServiceTherapist,
     Shift,
     Therapist,
@@ -64,12 +65,16 @@ def build_schedule(
                 category="maintenance",
                 duration_minutes=duration,
                 buffer_minutes=buffer,
-                price_minor=6000,
             )
             client = Client(first_name="Ada", last_name="Runner", email="ada@example.com")
             db.session.add_all([location, room, therapist, service, client])
             db.session.flush()
             db.session.add(ServiceTherapist(service_id=service.id, therapist_id=therapist.id))
+            db.session.add(
+                ServicePrice(
+                    service_id=service.id, price_minor=6000, effective_from=date(2020, 1, 1)
+                )
+            )
             shifts = [
                 Shift(
                     therapist_id=therapist.id,

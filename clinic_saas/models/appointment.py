@@ -71,6 +71,8 @@ class Appointment(TenantScoped):
         ),
         default=AppointmentStatus.BOOKED,
     )
+    # The session's price when booked (tier and date applied): what the client was quoted.
+    price_minor: Mapped[int | None]
     # A booking note for the desk ("parking at the back"), never clinical information.
     note: Mapped[str | None] = mapped_column(Text)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -33,6 +33,8 @@ class Clinic(db.Model):
     address: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(String(200))
     tax_registration: Mapped[str | None] = mapped_column(String(40))
+    # UK and EU consumer prices include VAT; US prices usually have sales tax added.
+    prices_include_tax: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Cancelling closer to the start than this is flagged as a late cancellation.
     late_cancellation_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     # Free start times are offered on this grid of the clinic's local clock.

@@ -79,6 +79,7 @@ class Therapist(TenantScoped):
     __tablename__ = "therapist"
     __table_args__ = (
         tenant_reference("membership", "membership_id"),
+        tenant_reference("price_tier", "tier_id"),
         CheckConstraint("commission_rate_bp BETWEEN 0 AND 10000", name="commission_range"),
         Index("uq_therapist_membership", "clinic_id", "membership_id", unique=True),
     )
@@ -93,6 +94,7 @@ class Therapist(TenantScoped):
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     calendar_colour: Mapped[str] = mapped_column(String(20), default="teal")
     commission_rate_bp: Mapped[int] = mapped_column(default=0)
+    tier_id: Mapped[uuid.UUID | None]  # a price tier, e.g. senior; none: standard prices
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped under the booking lock: serialises bookings per therapist on every database.
     schedule_version: Mapped[int] = mapped_column(default=0)

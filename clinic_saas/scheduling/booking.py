@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..menu.pricing import price_for
 from ..models import (
     Appointment,
     AppointmentStatus,
@@ -137,7 +138,9 @@ def book(
     _lock_schedule(therapist)
     if _clash(therapist, starts_at, blocked_until) is not None:
         raise SlotTaken(f"{therapist.display_name} is already booked at that time.")
+    local_day = starts_at.astimezone(clinic.tz).date()
     appointment = Appointment(
+        price_minor=price_for(service, local_day, therapist.tier_id),
         client_id=client.id,
         therapist_id=therapist.id,
         service_id=service.id,
