@@ -102,7 +102,10 @@ def register_blueprints(app: Flask) -> None:
         invitations,
         locations,
         main,
+        menu,
+        public_menu,
         roster,
+        sales,
         settings,
         staff,
         therapists,
@@ -120,6 +123,9 @@ def register_blueprints(app: Flask) -> None:
         locations,
         roster,
         appointments,
+        menu,
+        sales,
+        public_menu,
         admin,
     ):
         app.register_blueprint(module.bp)

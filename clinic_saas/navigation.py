@@ -35,6 +35,8 @@ CLINIC_NAV = (
     NavItem("Appointments", "appointments.day", "appointments.view"),
     NavItem("My schedule", "appointments.mine", "appointments.attend", frozenset({Role.THERAPIST})),
     NavItem("Roster", "roster.week", "roster.view"),
+    NavItem("Menu", "menu.index", "menu.view"),
+    NavItem("Sales", "sales.index", "sales.manage"),
     NavItem("Staff", "staff.index", "staff.view", sections=("therapists",)),
     NavItem("Settings", "settings.edit", "clinic.settings", sections=("locations",)),
 )

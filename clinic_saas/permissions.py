@@ -35,6 +35,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "appointments.manage": frozenset({OWNER, MANAGER, RECEPTIONIST}),
     # Check in and complete: therapists only their own appointments (checked in the view).
     "appointments.attend": EVERYONE,
+    "menu.view": EVERYONE,
+    # Services, prices, tax rates, packages and plans: never receptionists or therapists.
+    "menu.manage": frozenset({OWNER, MANAGER}),
+    "sales.manage": frozenset({OWNER, MANAGER, RECEPTIONIST}),  # sell packages, enrol, redeem
+    "sales.refund": frozenset({OWNER, MANAGER}),
     # Clinical content (intake answers, treatment notes): never receptionists.
     "clinical.read": frozenset({OWNER, MANAGER, THERAPIST}),
     "clinical.write": frozenset({THERAPIST, OWNER}),

@@ -10,15 +10,25 @@ from clinic_saas import tenancy
 from clinic_saas.extensions import db
 from clinic_saas.models import (
     Appointment,
+    Category,
     Client,
+    ClientMembership,
     Clinic,
     DayOverride,
     Location,
+    MembershipPeriod,
+    MembershipPlan,
+    MembershipPlanService,
+    Package,
+    PackageSale,
+    PackageService,
+    PriceTier,
     Room,
     Service,
     ServicePrice,
     ServiceTherapist,
     Shift,
+    TaxRate,
     Therapist,
     TimeOff,
     TimeOffKind,
@@ -146,3 +156,84 @@ def add_override(app, schedule: Schedule, on_date: date, start=None, end=None):
             db.session.add(row)
             db.session.commit()
             return row.id
+
+
+@dataclass
+class Menu:
+    """Menu records beside a Schedule: a tax rate, a tier, a custom category, a future price,
+    a 6-session package sold to the schedule's client, and a monthly plan they joined."""
+
+    tax_rate_id: uuid.UUID
+    tier_id: uuid.UUID
+    category_id: uuid.UUID
+    price_id: uuid.UUID
+    package_id: uuid.UUID
+    sale_id: uuid.UUID
+    plan_id: uuid.UUID
+    enrolment_id: uuid.UUID
+
+
+def build_menu(app, schedule: Schedule, today: date = date(2031, 3, 3)) -> Menu:
+    with app.app_context():
+        clinic = db.session.get(Clinic, schedule.clinic_id)
+        with tenancy.bound_to(clinic):
+            vat = TaxRate(name="VAT 20%", rate_bp=2000)
+            tier = PriceTier(name="Senior")
+            category = Category(key="events", name="At events", position=5)
+            db.session.add_all([vat, tier, category])
+            db.session.flush()
+            price = ServicePrice(
+                service_id=schedule.service_id,
+                price_minor=6500,
+                effective_from=today + timedelta(days=30),
+            )
+            package = Package(
+                name="Rehab course of 6",
+                sessions_count=6,
+                price_minor=30000,
+                validity_months=6,
+                tax_rate_id=vat.id,
+            )
+            plan = MembershipPlan(
+                name="Monthly maintenance", price_minor=5000, sessions_per_period=1
+            )
+            db.session.add_all([price, package, plan])
+            db.session.flush()
+            db.session.add_all(
+                [
+                    PackageService(package_id=package.id, service_id=schedule.service_id),
+                    MembershipPlanService(plan_id=plan.id, service_id=schedule.service_id),
+                ]
+            )
+            sale = PackageSale(
+                package_id=package.id,
+                client_id=schedule.client_id,
+                name=package.name,
+                sessions_total=6,
+                price_minor=30000,
+                tax_rate_bp=2000,
+                sold_on=today,
+                expires_on=today + timedelta(days=182),
+            )
+            enrolment = ClientMembership(
+                plan_id=plan.id,
+                client_id=schedule.client_id,
+                name=plan.name,
+                price_minor=5000,
+                sessions_per_period=1,
+                started_on=today,
+            )
+            db.session.add_all([sale, enrolment])
+            db.session.flush()
+            db.session.add(
+                MembershipPeriod(
+                    membership_id=enrolment.id,
+                    starts_on=today,
+                    ends_on=today + timedelta(days=31),
+                    sessions_allowed=1,
+                )
+            )
+            db.session.commit()
+            return Menu(
+                vat.id, tier.id, category.id, price.id, package.id, sale.id, plan.id, enrolment.id
+            )

@@ -15,7 +15,13 @@ from clinic_saas.models.base import utcnow
 from clinic_saas.permissions import ACCOUNT, PERMISSIONS, PLATFORM, PUBLIC, declared_permission
 
 from .conftest import test_config
-from .factories import add_appointment, add_override, add_time_off, build_schedule
+from .factories import (
+    add_appointment,
+    add_override,
+    add_time_off,
+    build_menu,
+    build_schedule,
+)
 
 # Routes outside /c/<clinic_slug>/, reviewed one by one: none of them reads a clinic's records
 # except through a signed link (invitations) or the current user's own memberships (clinics).
@@ -38,6 +44,7 @@ REVIEWED_NON_CLINIC_ENDPOINTS = {
     "admin.index": PLATFORM,
     "dev.outbox": PUBLIC,  # registered only outside production, with no SMTP server
     "dev.message": PUBLIC,
+    "public_menu.menu": PUBLIC,  # a clinic's own public price list: active, bookable services
 }
 
 
@@ -96,7 +103,16 @@ def _sample_ids(app, clinic_fixture) -> dict[str, str]:
     """One real object id of this clinic for each kind of URL parameter."""
     schedule = build_schedule(app, clinic_fixture)
     starts = datetime(2031, 3, 3, 10, tzinfo=UTC)
+    menu = build_menu(app, schedule)
     return {
+        "tax_rate_id": str(menu.tax_rate_id),
+        "tier_id": str(menu.tier_id),
+        "category_id": str(menu.category_id),
+        "price_id": str(menu.price_id),
+        "package_id": str(menu.package_id),
+        "sale_id": str(menu.sale_id),
+        "plan_id": str(menu.plan_id),
+        "enrolment_id": str(menu.enrolment_id),
         "member_id": str(clinic_fixture.member_ids[Role.RECEPTIONIST]),
         "invitation_id": str(_make_invitation(app, clinic_fixture)),
         "therapist_id": str(schedule.therapist_id),

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("public_menu", __name__, url_prefix="/clinics/<slug>")

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("sales", __name__, url_prefix="/c/<clinic_slug>/sales")
