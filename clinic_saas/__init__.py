@@ -225,7 +225,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import create_admin, seed_demo
+    from .cli import create_admin, roll_memberships, seed_demo
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_admin)
+    app.cli.add_command(roll_memberships)

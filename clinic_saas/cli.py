@@ -12,7 +12,7 @@ from .extensions import db
 from .models import User
 from .models.base import utcnow
 
-__all__ = ["DEMO_CLINICS", "DEMO_PASSWORD", "create_admin", "seed_demo"]
+__all__ = ["DEMO_CLINICS", "DEMO_PASSWORD", "create_admin", "roll_memberships", "seed_demo"]
 
 
 @click.command("seed-demo")
@@ -47,3 +47,25 @@ def create_admin(email: str, name: str, password: str) -> None:
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     db.session.commit()
     click.echo(f"{email} is a platform operator.")
+
+
+@click.command("roll-memberships")
+@with_appcontext
+def roll_memberships() -> None:
+    """Start the new monthly period of every active maintenance membership (run it daily)."""
+    from sqlalchemy import select
+
+    from . import tenancy
+    from .menu import memberships
+    from .menu.pricing import today_in
+    from .models import Clinic
+
+    total = 0
+    for clinic in db.session.scalars(select(Clinic).where(Clinic.active.is_(True))):
+        with tenancy.bound_to(clinic):
+            added = memberships.roll_all(today_in(clinic))
+        total += added
+        if added:
+            click.echo(f"{clinic.slug}: {added} new period(s)")
+    db.session.commit()
+    click.echo(f"{total} new membership period(s) in all.")

@@ -222,6 +222,7 @@ def build_menu(app, schedule: Schedule, today: date = date(2031, 3, 3)) -> Menu:
                 price_minor=5000,
                 sessions_per_period=1,
                 started_on=today,
+                anchor_on=today,
             )
             db.session.add_all([sale, enrolment])
             db.session.flush()

@@ -81,6 +81,8 @@ class ClientMembership(TenantScoped):
     sessions_per_period: Mapped[int]
     tax_rate_bp: Mapped[int] = mapped_column(default=0)
     started_on: Mapped[date] = mapped_column(Date)
+    # Periods run monthly from this date: the start, or the day a pause ended.
+    anchor_on: Mapped[date] = mapped_column(Date)
     status: Mapped[ClientMembershipStatus] = mapped_column(
         db.Enum(
             ClientMembershipStatus,

@@ -165,6 +165,7 @@ def upgrade():
         sa.Column("sessions_per_period", sa.Integer(), nullable=False),
         sa.Column("tax_rate_bp", sa.Integer(), nullable=False),
         sa.Column("started_on", sa.Date(), nullable=False),
+        sa.Column("anchor_on", sa.Date(), nullable=False),
         sa.Column(
             "status",
             sa.Enum(

@@ -14,11 +14,14 @@ from sqlalchemy.orm import joinedload
 
 from ...clients import ClientError, create_client, search_clients
 from ...extensions import db
+from ...menu import entitlements, packages
 from ...models import (
     Appointment,
     AppointmentStatus,
     Client,
     Location,
+    MembershipUse,
+    PackageRedemption,
     Role,
     Room,
     Service,
@@ -576,7 +579,19 @@ def undo_check_in(appointment_id: str):
 @bp.route("/<appointment_id>/complete", methods=["POST"])
 @requires("appointments.attend")
 def complete(appointment_id: str):
-    return _attend(appointment_id, booking.complete, "{name}'s appointment is completed.")
+    return _attend(appointment_id, _complete_and_redeem, "{name}'s appointment is completed.")
+
+
+def _complete_and_redeem(appointment: Appointment) -> None:
+    """Complete, then let a membership or package pay for the session when one covers it."""
+    booking.complete(appointment)
+    day = appointment.starts_at.astimezone(g.clinic.tz).date()
+    paid = entitlements.apply_on_completion(appointment, day)
+    if isinstance(paid, MembershipUse):
+        flash("One session of this month's membership was used.", "info")
+    elif isinstance(paid, PackageRedemption):
+        left = packages.balance(paid.sale)
+        flash(f"One session of {paid.sale.name} was used: {left} left.", "info")
 
 
 @bp.route("/<appointment_id>/no-show", methods=["POST"])

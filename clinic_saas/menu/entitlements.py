@@ -1,0 +1,62 @@
+"""What pays for a completed session: a membership period with sessions left, else a package.
+
+Called when an appointment is completed. Memberships come first because their sessions lapse at
+the end of each month; among packages, the one expiring soonest is used first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    Appointment,
+    ClientMembership,
+    ClientMembershipStatus,
+    MembershipUse,
+    PackageRedemption,
+    PackageSale,
+)
+from . import memberships, packages
+
+
+def covering(appointment: Appointment) -> PackageRedemption | MembershipUse | None:
+    """What already pays for this appointment, if anything."""
+    for model in (MembershipUse, PackageRedemption):
+        row = db.session.scalar(
+            select(model).where(model.appointment_id == appointment.id, model.reversed_at.is_(None))
+        )
+        if row is not None:
+            return row
+    return None
+
+
+def apply_on_completion(appointment: Appointment, day: date):
+    """Use the client's best entitlement for a completed appointment, or None when none fits."""
+    already = covering(appointment)
+    if already is not None:
+        return already
+    for membership in db.session.scalars(
+        select(ClientMembership).where(
+            ClientMembership.client_id == appointment.client_id,
+            ClientMembership.status != ClientMembershipStatus.PAUSED,
+        )
+    ):
+        memberships.roll_periods(membership, day)
+        if memberships.use_problem(membership, appointment, day) is None:
+            return memberships.use(membership, appointment, day)
+    sales = db.session.scalars(
+        select(PackageSale)
+        .where(
+            PackageSale.client_id == appointment.client_id,
+            PackageSale.refunded_at.is_(None),
+            PackageSale.expires_on >= day,
+        )
+        .order_by(PackageSale.expires_on, PackageSale.created_at)
+    ).all()
+    for sale in sales:
+        if packages.redemption_problem(sale, appointment, day) is None:
+            return packages.redeem(sale, appointment, day)
+    return None

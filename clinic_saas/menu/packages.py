@@ -1,0 +1,251 @@
+"""Packages: defining them, selling them, using their sessions, expiry and pro-rata refunds.
+
+Refund policy (shown to staff before they refund): unused sessions are refunded at the package's
+own per-session price, that is price x unused / total, rounded half up to the minor unit. An
+expired package has no refund; a refunded package cannot be used any more.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Appointment,
+    Client,
+    Membership,
+    Package,
+    PackageRedemption,
+    PackageSale,
+    PackageService,
+    TaxRate,
+)
+from ..models.base import utcnow
+from ..money import divide_half_up
+from .calendar import add_months
+
+
+class PackageError(ValueError):
+    """A package operation that cannot be done; str() is for people."""
+
+
+def _check_terms(sessions_count: int, price_minor: int, validity_months: int, services) -> None:
+    if not 1 <= sessions_count <= 100:
+        raise PackageError("A package has between 1 and 100 sessions.")
+    if not 0 <= price_minor <= 100_000_000:
+        raise PackageError("Enter a price of zero or more.")
+    if not 1 <= validity_months <= 60:
+        raise PackageError("A package is valid for 1 to 60 months.")
+    if not services:
+        raise PackageError("Choose at least one service the sessions can be used for.")
+
+
+def save_package(
+    package: Package | None,
+    *,
+    name: str,
+    sessions_count: int,
+    price_minor: int,
+    validity_months: int,
+    service_ids: Iterable[uuid.UUID],
+    tax_rate: TaxRate | None = None,
+    shareable: bool = False,
+    description: str | None = None,
+    bookable_online: bool = True,
+    active: bool = True,
+) -> Package:
+    """Create or change a package on the menu; packages already sold keep their own terms."""
+    service_ids = list(dict.fromkeys(service_ids))
+    _check_terms(sessions_count, price_minor, validity_months, service_ids)
+    if not name.strip():
+        raise PackageError("Give the package a name.")
+    if package is None:
+        package = Package(name=name.strip(), sessions_count=0, price_minor=0, validity_months=1)
+        db.session.add(package)
+    package.name = name.strip()
+    package.sessions_count = sessions_count
+    package.price_minor = price_minor
+    package.validity_months = validity_months
+    package.tax_rate_id = tax_rate.id if tax_rate else None
+    package.shareable = shareable
+    package.description = description
+    package.bookable_online = bookable_online
+    package.active = active
+    db.session.flush()
+    current = set(
+        db.session.scalars(
+            select(PackageService.service_id).where(PackageService.package_id == package.id)
+        )
+    )
+    wanted = set(service_ids)
+    for link in db.session.scalars(
+        select(PackageService).where(
+            PackageService.package_id == package.id, PackageService.service_id.not_in(wanted)
+        )
+    ):
+        db.session.delete(link)
+    db.session.add_all(
+        PackageService(package_id=package.id, service_id=sid) for sid in wanted - current
+    )
+    db.session.flush()
+    return package
+
+
+def package_service_ids(package_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
+    ids = list(package_ids)
+    result: dict[uuid.UUID, set[uuid.UUID]] = {pid: set() for pid in ids}
+    if ids:
+        for package_id, service_id in db.session.execute(
+            select(PackageService.package_id, PackageService.service_id).where(
+                PackageService.package_id.in_(ids)
+            )
+        ):
+            result[package_id].add(service_id)
+    return result
+
+
+def sell(
+    package: Package, client: Client, today: date, sold_by: Membership | None = None
+) -> PackageSale:
+    """Sell a package at today's terms; it can be used until the day before the same date
+    `validity_months` later."""
+    if not package.active:
+        raise PackageError(f"{package.name} is no longer on sale.")
+    sale = PackageSale(
+        package_id=package.id,
+        client_id=client.id,
+        sold_by_id=sold_by.id if sold_by else None,
+        name=package.name,
+        sessions_total=package.sessions_count,
+        price_minor=package.price_minor,
+        tax_rate_bp=package.tax_rate.rate_bp if package.tax_rate else 0,
+        shareable=package.shareable,
+        sold_on=today,
+        expires_on=add_months(today, package.validity_months) - timedelta(days=1),
+    )
+    db.session.add(sale)
+    db.session.flush()
+    return sale
+
+
+def sessions_used(sale_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Live redemptions per sale, in one query."""
+    ids = list(sale_ids)
+    result = dict.fromkeys(ids, 0)
+    if ids:
+        for sale_id, used in db.session.execute(
+            select(PackageRedemption.sale_id, func.count())
+            .where(PackageRedemption.sale_id.in_(ids), PackageRedemption.reversed_at.is_(None))
+            .group_by(PackageRedemption.sale_id)
+        ):
+            result[sale_id] = used
+    return result
+
+
+def balance(sale: PackageSale) -> int:
+    return sale.sessions_total - sessions_used([sale.id])[sale.id]
+
+
+def status(sale: PackageSale, used: int, today: date) -> str:
+    """'refunded', 'used up', 'expired' or 'active', in that order of precedence."""
+    if sale.refunded_at is not None:
+        return "refunded"
+    if used >= sale.sessions_total:
+        return "used up"
+    if today > sale.expires_on:
+        return "expired"
+    return "active"
+
+
+def client_sales(client_id: uuid.UUID, today: date) -> list[dict]:
+    """A client's packages with sessions used, left and status: two queries."""
+    sales = db.session.scalars(
+        select(PackageSale)
+        .where(PackageSale.client_id == client_id)
+        .order_by(PackageSale.sold_on.desc(), PackageSale.created_at.desc())
+    ).all()
+    used = sessions_used(s.id for s in sales)
+    return [
+        {
+            "sale": s,
+            "used": used[s.id],
+            "left": s.sessions_total - used[s.id],
+            "status": status(s, used[s.id], today),
+        }
+        for s in sales
+    ]
+
+
+def redemption_problem(sale: PackageSale, appointment: Appointment, day: date) -> str | None:
+    """Why this sale cannot pay for this appointment's session, or None when it can."""
+    used = sessions_used([sale.id])[sale.id]
+    state = status(sale, used, day)
+    if state != "active":
+        return f"{sale.name} is {state}."
+    if appointment.client_id != sale.client_id:
+        return f"{sale.name} belongs to another client."
+    services = package_service_ids([sale.package_id])[sale.package_id]
+    if appointment.service_id not in services:
+        return f"{sale.name} does not cover {appointment.service.name}."
+    return None
+
+
+def redeem(
+    sale: PackageSale, appointment: Appointment, day: date, now: datetime | None = None
+) -> PackageRedemption:
+    """Use one session of a package for an appointment (once per appointment)."""
+    existing = db.session.scalar(
+        select(PackageRedemption).where(
+            PackageRedemption.appointment_id == appointment.id,
+            PackageRedemption.reversed_at.is_(None),
+        )
+    )
+    if existing is not None:
+        if existing.sale_id == sale.id:
+            return existing  # asked twice: recorded once
+        raise PackageError("This appointment was already paid for with another package.")
+    problem = redemption_problem(sale, appointment, day)
+    if problem:
+        raise PackageError(problem)
+    row = PackageRedemption(
+        sale_id=sale.id, appointment_id=appointment.id, redeemed_at=now or utcnow()
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def reverse(redemption: PackageRedemption, now: datetime | None = None) -> None:
+    """Give a session back (a redemption made by mistake); the row stays, marked reversed."""
+    if redemption.reversed_at is not None:
+        return
+    sale = db.session.scalar(select(PackageSale).where(PackageSale.id == redemption.sale_id))
+    if sale is not None and sale.refunded_at is not None:
+        raise PackageError("The package has been refunded: its sessions cannot change now.")
+    redemption.reversed_at = now or utcnow()
+    db.session.flush()
+
+
+def refund_quote(sale: PackageSale, today: date) -> int:
+    """What the refund policy gives back today (see the module docstring)."""
+    used = sessions_used([sale.id])[sale.id]
+    state = status(sale, used, today)
+    if state == "refunded":
+        raise PackageError("This package has already been refunded.")
+    if state == "expired":
+        raise PackageError(f"{sale.name} expired on {sale.expires_on:%d %b %Y}: no refund is due.")
+    unused = sale.sessions_total - used
+    return divide_half_up(sale.price_minor * unused, sale.sessions_total)
+
+
+def refund(sale: PackageSale, today: date, now: datetime | None = None) -> int:
+    """Refund the unused sessions pro rata and close the package."""
+    amount = refund_quote(sale, today)
+    sale.refund_minor = amount
+    sale.refunded_at = now or utcnow()
+    db.session.flush()
+    return amount
