@@ -35,7 +35,7 @@ CLINIC_NAV = (
     NavItem("Appointments", "appointments.day", "appointments.view"),
     NavItem("My schedule", "appointments.mine", "appointments.attend", frozenset({Role.THERAPIST})),
     NavItem("Roster", "roster.week", "roster.view"),
-    NavItem("Menu", "menu.index", "menu.view"),
+    NavItem("Menu", "menu.index", "menu.view", sections=("packages",)),
     NavItem("Sales", "sales.index", "sales.manage"),
     NavItem("Staff", "staff.index", "staff.view", sections=("therapists",)),
     NavItem("Settings", "settings.edit", "clinic.settings", sections=("locations",)),
