@@ -14,18 +14,26 @@ from . import tenancy
 from .accounts.passwords import hash_password
 from .accounts.signup import find_user_by_email
 from .extensions import db
+from .menu import entitlements, memberships, packages
+from .menu.calendar import add_months
+from .menu.pricing import schedule_price
 from .models import (
+    Appointment,
+    AppointmentStatus,
     Client,
     Clinic,
     DayOverride,
     Location,
     Membership,
+    PriceTier,
     Role,
     Room,
     Service,
     ServicePrice,
     ServiceTherapist,
     Shift,
+    TaxRate,
+    TaxTreatment,
     Therapist,
     TimeOff,
     TimeOffKind,
@@ -150,6 +158,13 @@ DEMO_SCHEDULES = {
             "Dina Rossi", "Eli Stone", "Fay Green",
         ],
         "bookings_per_day": (2, 5),
+        # VAT-registered: prices include 20% VAT; rehab by registered professionals is exempt.
+        "tax": {"VAT 20%": (2000, "standard"), "VAT exempt": (0, "exempt")},
+        "service_tax": ["VAT 20%", "VAT 20%", "VAT exempt", "VAT 20%", "VAT 20%"],
+        "tier": ("Senior", {4: 9000}, ["Tom Turner", "Callum Reid"]),
+        "price_change": (3, 5800),  # maintenance goes up on the 1st of next month
+        "packages": [("6-session rehab course", [2], 6, 27000, 6, False)],
+        "plans": [("Monthly maintenance", [3, 4], 1, 5000)],
     },
     "harbour": {
         "sites": {"Quay Road": ("3 Quay Road, Dublin D02", ["Room A"])},
@@ -164,6 +179,12 @@ DEMO_SCHEDULES = {
         ],
         "clients": ["Aoife Kelly", "Brian Walsh", "Ciara Byrne", "Declan Ryan", "Eimear Nolan"],
         "bookings_per_day": (1, 3),
+        "tax": {},  # not VAT-registered: no tax on anything
+        "service_tax": [None, None],
+        "tier": None,
+        "price_change": None,
+        "packages": [("3-session race pack", [0, 1], 3, 10500, 3, True)],
+        "plans": [],
     },
 }  # fmt: skip
 
@@ -251,8 +272,90 @@ def _seed_schedule(clinic: Clinic, plan: dict) -> None:
         )
     db.session.add_all(clients)
     db.session.flush()
+    _seed_pricing(clinic, plan, services, therapists, today)
     _seed_absences(clinic, therapists, monday)
+    offers = _seed_offers(plan, services, clients, rng, today - timedelta(days=10))
     _seed_bookings(clinic, rng, therapists, services, clients, today, plan["bookings_per_day"])
+    _seed_entitlement_use(clinic, offers)
+
+
+def _seed_pricing(clinic, plan, services, therapists, today) -> None:
+    """Tax rates, a price tier for senior therapists and a price change already scheduled."""
+    rates = {
+        name: TaxRate(name=name, rate_bp=bp, treatment=TaxTreatment(treatment))
+        for name, (bp, treatment) in plan["tax"].items()
+    }
+    db.session.add_all(rates.values())
+    db.session.flush()
+    for service, rate in zip(services, plan["service_tax"], strict=True):
+        service.tax_rate_id = rates[rate].id if rate else None
+    if plan["tier"]:
+        tier_name, tier_prices, senior = plan["tier"]
+        tier = PriceTier(name=tier_name)
+        db.session.add(tier)
+        db.session.flush()
+        for index, price in tier_prices.items():
+            db.session.add(
+                ServicePrice(
+                    service_id=services[index].id,
+                    tier_id=tier.id,
+                    price_minor=price,
+                    effective_from=today - timedelta(days=90),
+                )
+            )
+        for therapist, _ in therapists:
+            if therapist.display_name in senior:
+                therapist.tier_id = tier.id
+    if plan["price_change"]:
+        index, price = plan["price_change"]
+        first_of_next_month = add_months(today.replace(day=1), 1)
+        schedule_price(clinic, services[index], price, first_of_next_month, today)
+    db.session.flush()
+
+
+def _seed_offers(plan, services, clients, rng, sold_on) -> list:
+    """Packages and plans on the menu, some sold to clients ten days ago."""
+    sold = []
+    for name, covered, sessions, price, months, shareable in plan["packages"]:
+        package = packages.save_package(
+            None,
+            name=name,
+            sessions_count=sessions,
+            price_minor=price,
+            validity_months=months,
+            service_ids=[services[i].id for i in covered],
+            shareable=shareable,
+        )
+        for client in rng.sample(clients, 3):
+            sold.append(packages.sell(package, client, sold_on))
+    for name, covered, per_period, price in plan["plans"]:
+        offer = memberships.save_plan(
+            None,
+            name=name,
+            price_minor=price,
+            sessions_per_period=per_period,
+            service_ids=[services[i].id for i in covered],
+        )
+        for client in rng.sample(clients, 3):
+            sold.append(memberships.enrol(offer, client, sold_on, sold_on))
+    return sold
+
+
+def _seed_entitlement_use(clinic, offers) -> None:
+    """Completed sessions of clients who bought something are paid for by it."""
+    buyers = {offer.client_id for offer in offers}
+    completed = db.session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.client_id.in_(buyers),
+            Appointment.status == AppointmentStatus.COMPLETED,
+        )
+        .order_by(Appointment.starts_at)
+    ).all()
+    for appointment in completed:
+        entitlements.apply_on_completion(
+            appointment, appointment.starts_at.astimezone(clinic.tz).date()
+        )
 
 
 def _seed_absences(clinic: Clinic, therapists: list, monday: date) -> None:
