@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from flask_migrate import stamp
+from flask_migrate import stamp, upgrade
+from sqlalchemy import MetaData, create_engine, make_url, select
 
+from clinic_saas import tenancy
 from clinic_saas.extensions import db
+from clinic_saas.models import Category, Service, ServicePrice
 
 
 def test_models_and_migrations_agree(app):
@@ -41,3 +48,58 @@ def test_healthz_is_503_when_the_database_is_unreachable(make_app):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["checks"]["database"] == "unreachable"
+
+
+@pytest.fixture
+def scratch_database_url(database_url, tmp_path):
+    """An empty database of the same kind as the test database, dropped afterwards."""
+    if database_url.startswith("sqlite"):
+        yield "sqlite:///" + str(tmp_path / "scratch.sqlite")
+        return
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    server = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    with server.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    server.dispose()
+
+
+def test_upgrading_keeps_each_services_price_and_category(make_app, scratch_database_url):
+    """Data written under 0002 (one price column per service) survives the move to dated prices."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=scratch_database_url)
+    clinic_id, service_id = uuid.uuid4(), uuid.uuid4()
+    with app.app_context():
+        upgrade(revision="0002_scheduling")
+        meta = MetaData()
+        meta.reflect(db.engine)
+        # reflected SQLite columns are CHAR(32): hand them what the Uuid type would store
+        sqlite = db.engine.dialect.name == "sqlite"
+        cid, sid = (clinic_id.hex, service_id.hex) if sqlite else (clinic_id, service_id)
+        with db.engine.begin() as connection:
+            connection.execute(
+                meta.tables["clinic"].insert(),
+                {"id": cid, "name": "Old", "slug": "old", "timezone": "Europe/London",
+                 "currency": "GBP", "country": "GB", "active": True,
+                 "created_at": datetime.now(UTC),
+                 "late_cancellation_hours": 24, "slot_interval_minutes": 15},
+            )  # fmt: skip
+            connection.execute(
+                meta.tables["service"].insert(),
+                {"clinic_id": cid, "id": sid, "name": "Sports massage",
+                 "category": "maintenance", "duration_minutes": 60, "buffer_minutes": 15,
+                 "price_minor": 5500, "bookable_online": True, "active": True, "position": 0,
+                 "created_at": datetime(2026, 5, 1, tzinfo=UTC)},
+            )  # fmt: skip
+        upgrade()
+        with tenancy.platform_access():
+            price = db.session.scalar(select(ServicePrice))
+            keys = set(db.session.scalars(select(Category.key)))
+            service = db.session.scalar(select(Service))
+        assert (price.service_id, price.price_minor, price.tier_id) == (service_id, 5500, None)
+        assert price.effective_from == date(2026, 5, 1)
+        assert keys == {"pre_event", "post_event", "rehab", "maintenance"}
+        assert service.category == "maintenance"
+        db.session.remove()
+        db.engine.dispose()
