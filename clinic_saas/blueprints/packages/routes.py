@@ -1,3 +1,291 @@
-from flask import Blueprint
+"""Packages and maintenance plans on the menu: courses of sessions and monthly memberships."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from ...extensions import db
+from ...menu import memberships, packages
+from ...menu.display import amount_input, format_price
+from ...menu.memberships import MembershipError
+from ...menu.packages import PackageError
+from ...models import MembershipPlan, MembershipPlanService, Package, Service, TaxRate
+from ...money import divide_half_up
+from ...permissions import requires
+from .forms import OfferForm, PackageForm, PlanForm
 
 bp = Blueprint("packages", __name__, url_prefix="/c/<clinic_slug>/menu/offers")
+
+# The domain's errors name no field: a word of the message says which field it is about.
+PACKAGE_ERROR_FIELDS = (
+    ("service", "services"),
+    ("price", "price"),
+    ("session", "sessions_count"),
+    ("month", "validity_months"),
+    ("name", "name"),
+)
+PLAN_ERROR_FIELDS = (
+    ("service", "services"),
+    ("price", "price"),
+    ("session", "sessions_per_period"),
+    ("name", "name"),
+)
+
+
+def _or_404(model, value: str):
+    try:
+        key = uuid.UUID(value)
+    except ValueError:
+        abort(404)
+    row = db.session.scalar(select(model).where(model.id == key))
+    if row is None:
+        abort(404)
+    return row
+
+
+def _price(amount_minor: int) -> str:
+    return format_price(amount_minor, g.clinic.currency, g.clinic.country)
+
+
+def _per_session(package: Package) -> str:
+    return _price(divide_half_up(package.price_minor, package.sessions_count))
+
+
+@bp.context_processor
+def _template_helpers() -> dict:
+    return {
+        "price": _price,
+        "per_session": _per_session,
+        "menu_url": _menu_url(),
+    }
+
+
+def _menu_url() -> str | None:
+    """The menu's own page, once the menu feature has one (error pages have no clinic)."""
+    if g.get("clinic") is None or "menu.index" not in current_app.view_functions:
+        return None
+    return url_for("menu.index")
+
+
+# The list ----------------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@requires("menu.view")
+def index():
+    package_rows = db.session.scalars(
+        select(Package).order_by(Package.active.desc(), Package.position, Package.name)
+    ).all()
+    plan_rows = db.session.scalars(
+        select(MembershipPlan).order_by(
+            MembershipPlan.active.desc(), MembershipPlan.position, MembershipPlan.name
+        )
+    ).all()
+    services = {s.id: s for s in db.session.scalars(select(Service))}
+    covered = packages.package_service_ids(p.id for p in package_rows)
+    plan_covered: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    if plan_rows:
+        for plan_id, service_id in db.session.execute(
+            select(MembershipPlanService.plan_id, MembershipPlanService.service_id).where(
+                MembershipPlanService.plan_id.in_([p.id for p in plan_rows])
+            )
+        ):
+            plan_covered[plan_id].add(service_id)
+
+    def names(service_ids) -> list[Service]:
+        found = [services[sid] for sid in service_ids if sid in services]
+        return sorted(found, key=lambda s: (not s.active, s.position, s.name))
+
+    return render_template(
+        "packages/index.html",
+        packages=package_rows,
+        plans=plan_rows,
+        package_services={p.id: names(covered[p.id]) for p in package_rows},
+        plan_services={p.id: names(plan_covered[p.id]) for p in plan_rows},
+    )
+
+
+# Editing: the pieces packages and plans share ----------------------------------------------------
+
+
+def _prepare(form: OfferForm, current_tax_rate_id: uuid.UUID | None) -> dict[str, TaxRate]:
+    """Offer active services and tax rates (and the rate in use, even if withdrawn since)."""
+    form.price.currency = g.clinic.currency
+    form.price.label.text = f"{form.price.label.text} ({g.clinic.currency})"
+    services = db.session.scalars(
+        select(Service).where(Service.active.is_(True)).order_by(Service.position, Service.name)
+    ).all()
+    form.services.choices = [
+        SelectChoice(str(s.id), f"{s.name} · {s.duration_minutes} min") for s in services
+    ]
+    rates = {
+        str(r.id): r
+        for r in db.session.scalars(
+            select(TaxRate)
+            .where((TaxRate.active.is_(True)) | (TaxRate.id == current_tax_rate_id))
+            .order_by(TaxRate.name)
+        )
+    }
+    form.tax_rate.choices = [SelectChoice("", "No tax")] + [
+        SelectChoice(key, f"{r.name} ({r.percent})" + ("" if r.active else " · withdrawn"))
+        for key, r in rates.items()
+    ]
+    return rates
+
+
+def _service_ids(form: OfferForm, current: set[uuid.UUID]) -> list[uuid.UUID]:
+    """The ticked services, plus those already covered that are no longer on the menu (not shown,
+    so not unticked)."""
+    shown = {uuid.UUID(choice.value) for choice in form.services.choices}
+    ticked = [uuid.UUID(value) for value in form.services.data or []]
+    return ticked + sorted(current - shown)
+
+
+def _hidden_services(form: OfferForm, current: set[uuid.UUID]) -> list[Service]:
+    shown = {uuid.UUID(choice.value) for choice in form.services.choices}
+    hidden = current - shown
+    if not hidden:
+        return []
+    return list(db.session.scalars(select(Service).where(Service.id.in_(hidden))))
+
+
+def _place_error(form: OfferForm, problem: Exception, fields) -> None:
+    message = str(problem)
+    for word, name in fields:
+        if word in message.lower():
+            form[name].errors.append(message)
+            return
+    form.form_errors.append(message)
+
+
+def _offer_values(offer, service_ids: set[uuid.UUID], **extra) -> dict:
+    return {
+        "name": offer.name,
+        "description": offer.description,
+        "price": amount_input(offer.price_minor, g.clinic.currency),
+        "services": [str(sid) for sid in service_ids],
+        "tax_rate": str(offer.tax_rate_id) if offer.tax_rate_id else "",
+        "active": offer.active,
+        **extra,
+    }
+
+
+# Packages ----------------------------------------------------------------------------------------
+
+
+@bp.route("/packages/new", methods=["GET", "POST"])
+@requires("menu.manage")
+def new_package():
+    return _package_page(None)
+
+
+@bp.route("/packages/<package_id>", methods=["GET", "POST"])
+@requires("menu.manage")
+def edit_package(package_id: str):
+    return _package_page(_or_404(Package, package_id))
+
+
+def _package_page(package: Package | None):
+    current = packages.package_service_ids([package.id])[package.id] if package else set()
+    values = None
+    if package is not None:
+        values = _offer_values(
+            package,
+            current,
+            sessions_count=package.sessions_count,
+            validity_months=package.validity_months,
+            shareable=package.shareable,
+            bookable_online=package.bookable_online,
+        )
+    form = PackageForm(data=values)
+    rates = _prepare(form, package.tax_rate_id if package else None)
+    if form.validate_on_submit():
+        try:
+            saved = packages.save_package(
+                package,
+                name=form.name.data,
+                description=form.description.data or None,
+                sessions_count=form.sessions_count.data,
+                price_minor=form.price.minor,
+                validity_months=form.validity_months.data,
+                service_ids=_service_ids(form, current),
+                tax_rate=rates.get(form.tax_rate.data),
+                shareable=form.shareable.data,
+                bookable_online=form.bookable_online.data,
+                active=form.active.data,
+            )
+        except PackageError as problem:
+            db.session.rollback()
+            _place_error(form, problem, PACKAGE_ERROR_FIELDS)
+        else:
+            flash(f"{saved.name} was {'saved' if package else 'added to the menu'}.", "success")
+            return redirect(url_for(".index"))
+    return render_template(
+        "packages/package.html",
+        form=form,
+        package=package,
+        hidden_services=_hidden_services(form, current),
+    ), 400 if request.method == "POST" else 200
+
+
+# Maintenance plans -------------------------------------------------------------------------------
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+@requires("menu.manage")
+def new_plan():
+    return _plan_page(None)
+
+
+@bp.route("/plans/<plan_id>", methods=["GET", "POST"])
+@requires("menu.manage")
+def edit_plan(plan_id: str):
+    return _plan_page(_or_404(MembershipPlan, plan_id))
+
+
+def _plan_page(plan: MembershipPlan | None):
+    current = memberships.plan_service_ids(plan.id) if plan else set()
+    values = None
+    if plan is not None:
+        values = _offer_values(plan, current, sessions_per_period=plan.sessions_per_period)
+    form = PlanForm(data=values)
+    rates = _prepare(form, plan.tax_rate_id if plan else None)
+    if form.validate_on_submit():
+        try:
+            saved = memberships.save_plan(
+                plan,
+                name=form.name.data,
+                description=form.description.data or None,
+                price_minor=form.price.minor,
+                sessions_per_period=form.sessions_per_period.data,
+                service_ids=_service_ids(form, current),
+                tax_rate=rates.get(form.tax_rate.data),
+                active=form.active.data,
+            )
+        except MembershipError as problem:
+            db.session.rollback()
+            _place_error(form, problem, PLAN_ERROR_FIELDS)
+        else:
+            flash(f"{saved.name} was {'saved' if plan else 'added to the menu'}.", "success")
+            return redirect(url_for(".index"))
+    return render_template(
+        "packages/plan.html",
+        form=form,
+        plan=plan,
+        hidden_services=_hidden_services(form, current),
+    ), 400 if request.method == "POST" else 200

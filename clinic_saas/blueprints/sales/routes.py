@@ -1,3 +1,542 @@
-from flask import Blueprint
+"""The sales desk: packages and memberships sold to clients, their use, pauses and refunds."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from wtforms import SelectChoice
+
+from ...clients import ClientError, create_client, search_clients
+from ...extensions import db
+from ...menu import memberships, packages
+from ...menu.calendar import add_months
+from ...menu.display import day_text, format_price
+from ...menu.memberships import MembershipError
+from ...menu.packages import PackageError
+from ...menu.pricing import today_in
+from ...models import (
+    Appointment,
+    Client,
+    ClientMembership,
+    ClientMembershipStatus,
+    MembershipPeriod,
+    MembershipPlan,
+    Package,
+    PackageRedemption,
+    PackageSale,
+    Service,
+)
+from ...permissions import requires
+from .forms import (
+    ActionForm,
+    ChoosePackageForm,
+    ClientSearchForm,
+    EnrolForm,
+    NewClientForm,
+    RefundForm,
+    SellForm,
+)
 
 bp = Blueprint("sales", __name__, url_prefix="/c/<clinic_slug>/sales")
+
+RECENT_SALES = 20
+MEMBERS_LISTED = 50
+# Package states (packages.status) and membership states, as Bootstrap badges.
+STATUS_BADGES = {
+    "active": "text-bg-success",
+    "used up": "text-bg-secondary",
+    "expired": "text-bg-warning",
+    "refunded": "text-bg-dark",
+    "paused": "text-bg-warning",
+    "cancelled": "text-bg-secondary",
+}
+
+
+def _key(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _find(model, value):
+    """The row of this clinic with that id, or None (tenancy adds the clinic filter)."""
+    key = _key(value)
+    return None if key is None else db.session.scalar(select(model).where(model.id == key))
+
+
+def _or_404(model, value):
+    row = _find(model, value)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _price(amount_minor: int) -> str:
+    return format_price(amount_minor, g.clinic.currency, g.clinic.country)
+
+
+def _refund_policy() -> str:
+    """The policy as packages.py states it: its docstring is the one place it is written."""
+    paragraphs = [" ".join(p.split()) for p in (packages.__doc__ or "").split("\n\n")]
+    policy = next((p for p in paragraphs if p.startswith("Refund policy")), "")
+    rule = policy.partition("): ")[2] or policy
+    return rule[:1].upper() + rule[1:]
+
+
+def _expiry_if_sold(package: Package, day: date) -> date:
+    """The last day of use packages.sell would give a sale made on `day` (shown before selling)."""
+    return add_months(day, package.validity_months) - timedelta(days=1)
+
+
+def _terms(package: Package) -> str:
+    """The terms shown when confirming a sale, as one value the confirmation posts back."""
+    return f"{package.sessions_count}/{package.price_minor}/{package.validity_months}"
+
+
+def _period_text(period: MembershipPeriod) -> str:
+    """A period as people say it, with its last day (ends_on is the first day after it)."""
+    return f"{day_text(period.starts_on)} to {day_text(period.ends_on - timedelta(days=1))}"
+
+
+def _local_day(appointment: Appointment) -> str:
+    return day_text(appointment.starts_at.astimezone(g.clinic.tz).date())
+
+
+def _day_of(instant: datetime) -> str:
+    return day_text(instant.astimezone(g.clinic.tz).date())
+
+
+@bp.context_processor
+def _template_helpers() -> dict:
+    return {
+        "price": _price,
+        "day": day_text,
+        "badge": STATUS_BADGES.get,
+        "period_text": _period_text,
+        "local_day": _local_day,
+        "day_of": _day_of,
+    }
+
+
+def _active_packages() -> list[Package]:
+    return list(
+        db.session.scalars(
+            select(Package).where(Package.active.is_(True)).order_by(Package.position, Package.name)
+        )
+    )
+
+
+def _active_plans() -> list[MembershipPlan]:
+    return list(
+        db.session.scalars(
+            select(MembershipPlan)
+            .where(MembershipPlan.active.is_(True))
+            .order_by(MembershipPlan.position, MembershipPlan.name)
+        )
+    )
+
+
+# The desk: find a client, recent sales, members --------------------------------------------------
+
+
+@bp.route("/")
+@requires("sales.manage")
+def index():
+    return _index_page(NewClientForm(formdata=None))
+
+
+def _index_page(new_client: NewClientForm, status: int = 200):
+    search = ClientSearchForm(request.args)
+    q = (search.q.data or "").strip()[:100]
+    today = today_in(g.clinic)
+    recent = db.session.scalars(
+        select(PackageSale)
+        .options(joinedload(PackageSale.client))
+        .order_by(PackageSale.created_at.desc())
+        .limit(RECENT_SALES)
+    ).all()
+    used = packages.sessions_used(s.id for s in recent)
+    active = ClientMembership.status == ClientMembershipStatus.ACTIVE
+    members = db.session.scalars(
+        select(ClientMembership)
+        .options(joinedload(ClientMembership.client))
+        .where(active)
+        .order_by(ClientMembership.started_on.desc(), ClientMembership.created_at.desc())
+        .limit(MEMBERS_LISTED)
+    ).all()
+    member_count = len(members)
+    if member_count == MEMBERS_LISTED:
+        member_count = db.session.scalar(select(func.count(ClientMembership.id)).where(active))
+    return render_template(
+        "sales/index.html",
+        search=search,
+        q=q,
+        matches=search_clients(q) if q else [],
+        new_client=new_client,
+        recent=[
+            {
+                "sale": s,
+                "left": s.sessions_total - used[s.id],
+                "status": packages.status(s, used[s.id], today),
+            }
+            for s in recent
+        ],
+        members=members,
+        member_count=member_count,
+    ), status
+
+
+@bp.route("/clients/new", methods=["POST"])
+@requires("sales.manage")
+def new_client():
+    form = NewClientForm()
+    if form.validate_on_submit():
+        try:
+            client = create_client(
+                form.first_name.data, form.last_name.data, form.email.data, form.phone.data
+            )
+        except ClientError as problem:
+            db.session.rollback()
+            form[problem.field or "first_name"].errors.append(str(problem))
+        else:
+            flash(f"{client.full_name} was added. Sell them a package or a membership.", "success")
+            return redirect(url_for(".client", client_id=client.id))
+    return _index_page(form, status=400)
+
+
+# One client: what they bought, and what can be done with it --------------------------------------
+
+
+@bp.route("/clients/<client_id>")
+@requires("sales.manage")
+def client(client_id: str):
+    return _client_page(_or_404(Client, client_id))
+
+
+def _client_page(client: Client, *, enrol_form: EnrolForm | None = None, status: int = 200):
+    """Everything the client bought, in a fixed number of statements however much that is."""
+    today = today_in(g.clinic)
+    sales = packages.client_sales(client.id, today)
+    history = _sessions_used_by_sale([row["sale"].id for row in sales])
+    enrolments = _enrolments(client, today)
+    sellable = _active_packages()
+    plans = _active_plans()
+    chooser = ChoosePackageForm(formdata=None)
+    chooser.package.choices = _package_choices(sellable)
+    if enrol_form is None:
+        enrol_form = EnrolForm(formdata=None, start_on=today)
+    enrol_form.plan.choices = _plan_choices(plans)
+    return render_template(
+        "sales/client.html",
+        client=client,
+        today=today,
+        sales=sales,
+        history=history,
+        enrolments=enrolments,
+        chooser=chooser,
+        enrol_form=enrol_form,
+        action_form=ActionForm(),
+    ), status
+
+
+def _package_choices(rows: list[Package]) -> list[SelectChoice]:
+    return [SelectChoice("", "Choose a package…")] + [
+        SelectChoice(str(p.id), f"{p.name} · {p.sessions_count} sessions · {_price(p.price_minor)}")
+        for p in rows
+    ]
+
+
+def _plan_choices(rows: list[MembershipPlan]) -> list[SelectChoice]:
+    return [SelectChoice("", "Choose a plan…")] + [
+        SelectChoice(
+            str(p.id),
+            f"{p.name} · {p.sessions_per_period} a month · {_price(p.price_minor)} a month",
+        )
+        for p in rows
+    ]
+
+
+def _sessions_used_by_sale(sale_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
+    """Each sale's used (and given back) sessions with their appointments, in one statement."""
+    history: dict[uuid.UUID, list] = defaultdict(list)
+    if not sale_ids:
+        return history
+    rows = db.session.execute(
+        select(PackageRedemption, Appointment)
+        .join(Appointment, Appointment.id == PackageRedemption.appointment_id)
+        .options(joinedload(Appointment.service), joinedload(Appointment.therapist))
+        .where(PackageRedemption.sale_id.in_(sale_ids))
+        .order_by(Appointment.starts_at.desc(), PackageRedemption.redeemed_at.desc())
+    ).all()
+    for redemption, appointment in rows:
+        history[redemption.sale_id].append((redemption, appointment))
+    return history
+
+
+def _enrolments(client: Client, today: date) -> list[dict]:
+    """The client's memberships with their periods, brought up to today first."""
+    rows = db.session.scalars(
+        select(ClientMembership)
+        .where(ClientMembership.client_id == client.id)
+        .order_by(ClientMembership.started_on.desc(), ClientMembership.created_at.desc())
+    ).all()
+    for membership in rows:
+        memberships.roll_periods(membership, today)  # a no-op unless a new month has begun
+    periods: dict[uuid.UUID, list[MembershipPeriod]] = defaultdict(list)
+    if rows:
+        for period in db.session.scalars(
+            select(MembershipPeriod)
+            .where(MembershipPeriod.membership_id.in_([m.id for m in rows]))
+            .order_by(MembershipPeriod.starts_on.desc())
+        ):
+            periods[period.membership_id].append(period)
+    used = memberships.sessions_used(p.id for ps in periods.values() for p in ps)
+    result = []
+    for membership in rows:
+        mine = periods[membership.id]
+        current = next((p for p in mine if p.starts_on <= today < p.ends_on), None)
+        result.append(
+            {
+                "membership": membership,
+                "periods": mine,
+                "current": current,
+                "next_start": min((p.starts_on for p in mine if p.starts_on > today), default=None),
+                "used": used,  # per period id
+            }
+        )
+    return result
+
+
+# Selling a package: choose, confirm the terms, sell ----------------------------------------------
+
+
+@bp.route("/clients/<client_id>/sell", methods=["GET", "POST"])
+@requires("sales.manage")
+def sell(client_id: str):
+    client = _or_404(Client, client_id)
+    today = today_in(g.clinic)
+    if request.method == "GET":
+        return _sell_page(client, today)
+    form = SellForm()
+    package = _find(Package, form.package.data) if form.validate_on_submit() else None
+    if package is None:
+        abort(400)
+    if form.terms.data != _terms(package):
+        error = "The package's terms changed while this page was open: check them again."
+        return _sell_page(client, today, package=package, error=error, status=409)
+    try:
+        sale = packages.sell(package, client, today, sold_by=g.membership)
+    except PackageError as problem:
+        db.session.rollback()
+        return _sell_page(client, today, package=package, error=str(problem), status=400)
+    flash(
+        f"Sold {sale.name} to {client.full_name}: {sale.sessions_total} sessions for "
+        f"{_price(sale.price_minor)}, to use by {day_text(sale.expires_on)}.",
+        "success",
+    )
+    return redirect(url_for(".client", client_id=client.id))
+
+
+def _sell_page(
+    client: Client,
+    today: date,
+    *,
+    package: Package | None = None,
+    error: str | None = None,
+    status: int = 200,
+):
+    sellable = _active_packages()
+    chooser = ChoosePackageForm(request.args if request.method == "GET" else None)
+    chooser.package.choices = _package_choices(sellable)
+    if request.method == "GET" and "package" in request.args:
+        if chooser.validate():
+            package = next(p for p in sellable if str(p.id) == chooser.package.data)
+        else:
+            status = 400
+    elif package is not None:
+        chooser.package.data = str(package.id)
+    covered = []
+    if package is not None:
+        covered = sorted(_service_names(package), key=str.lower)
+    return render_template(
+        "sales/sell.html",
+        client=client,
+        chooser=chooser,
+        package=package,
+        covered=covered,
+        expires_on=_expiry_if_sold(package, today) if package else None,
+        form=SellForm(
+            formdata=None,
+            package=str(package.id) if package else "",
+            terms=_terms(package) if package else "",
+        ),
+        error=error,
+    ), status
+
+
+def _service_names(package: Package) -> list[str]:
+    ids = packages.package_service_ids([package.id])[package.id]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Service.name).where(Service.id.in_(ids))))
+
+
+# Refunds and sessions given back (owners and managers) -------------------------------------------
+
+
+@bp.route("/packages/<sale_id>/refund", methods=["GET", "POST"])
+@requires("sales.refund")
+def refund(sale_id: str):
+    sale = _or_404(PackageSale, sale_id)
+    today = today_in(g.clinic)
+    used = packages.sessions_used([sale.id])[sale.id]
+    try:
+        quote, problem = packages.refund_quote(sale, today), None
+    except PackageError as refused:
+        quote, problem = None, str(refused)
+    if request.method == "GET":
+        return _refund_page(sale, used, quote, problem, today)
+    form = RefundForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if quote is None:
+        return _refund_page(sale, used, quote, problem, today, status=409)
+    if form.quoted.data != str(quote):
+        problem = "The refund due changed while this page was open (a session was used or given "
+        problem += "back): check the amount again."
+        return _refund_page(sale, used, quote, problem, today, status=409)
+    try:
+        amount = packages.refund(sale, today)
+    except PackageError as refused:
+        db.session.rollback()
+        return _refund_page(sale, used, None, str(refused), today, status=400)
+    flash(
+        f"{sale.name} was refunded: pay {_price(amount)} back to {sale.client.full_name}. "
+        "Its sessions can no longer be used.",
+        "success",
+    )
+    return redirect(url_for(".client", client_id=sale.client_id))
+
+
+def _refund_page(sale, used, quote, problem, today, status: int = 200):
+    return render_template(
+        "sales/refund.html",
+        sale=sale,
+        client=sale.client,
+        used=used,
+        unused=sale.sessions_total - used,
+        state=packages.status(sale, used, today),
+        quote=quote,
+        problem=problem,
+        policy=_refund_policy(),
+        form=RefundForm(formdata=None, quoted=str(quote) if quote is not None else ""),
+    ), status
+
+
+@bp.route("/packages/<sale_id>/sessions/<appointment_id>/give-back", methods=["POST"])
+@requires("sales.refund")
+def give_back(sale_id: str, appointment_id: str):
+    sale = _or_404(PackageSale, sale_id)
+    key = _key(appointment_id)
+    if key is None:
+        abort(404)
+    used = db.session.scalars(
+        select(PackageRedemption).where(
+            PackageRedemption.sale_id == sale.id, PackageRedemption.appointment_id == key
+        )
+    ).all()
+    if not used:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    live = next((r for r in used if r.reversed_at is None), None)
+    if live is None:
+        flash("That session was already given back.", "info")
+        return redirect(url_for(".client", client_id=sale.client_id))
+    try:
+        packages.reverse(live)
+    except PackageError as problem:
+        db.session.rollback()
+        flash(str(problem), "danger")
+    else:
+        left = packages.balance(sale)
+        flash(f"The session was given back to {sale.name}: {left} left.", "success")
+    return redirect(url_for(".client", client_id=sale.client_id))
+
+
+# Memberships: enrol, pause, resume, cancel -------------------------------------------------------
+
+
+@bp.route("/clients/<client_id>/enrol", methods=["POST"])
+@requires("sales.manage")
+def enrol(client_id: str):
+    client = _or_404(Client, client_id)
+    today = today_in(g.clinic)
+    form = EnrolForm()
+    plans = _active_plans()
+    form.plan.choices = _plan_choices(plans)
+    if form.validate_on_submit():
+        plan = next(p for p in plans if str(p.id) == form.plan.data)
+        try:
+            membership = memberships.enrol(plan, client, form.start_on.data, today)
+        except MembershipError as problem:
+            db.session.rollback()
+            form.form_errors.append(str(problem))
+        else:
+            starts = "today" if membership.started_on == today else day_text(membership.started_on)
+            flash(
+                f"{client.full_name} is now a member of {membership.name}, from {starts}: "
+                f"{membership.sessions_per_period} a month for {_price(membership.price_minor)}.",
+                "success",
+            )
+            return redirect(url_for(".client", client_id=client.id))
+    return _client_page(client, enrol_form=form, status=400)
+
+
+def _change_membership(enrolment_id: str, change: Callable, done: str):
+    """A one-click change of a membership; a change it cannot take is explained, not applied."""
+    membership = _or_404(ClientMembership, enrolment_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    name, client_id = membership.name, membership.client_id
+    try:
+        change(membership, today_in(g.clinic))
+    except MembershipError as problem:
+        db.session.rollback()
+        flash(str(problem), "danger")
+    else:
+        flash(done.format(name=name), "success")
+    return redirect(url_for(".client", client_id=client_id))
+
+
+@bp.route("/memberships/<enrolment_id>/pause", methods=["POST"])
+@requires("sales.manage")
+def pause(enrolment_id: str):
+    return _change_membership(
+        enrolment_id,
+        memberships.pause,
+        "{name} is paused: the current month runs out and no new one starts until it is resumed.",
+    )
+
+
+@bp.route("/memberships/<enrolment_id>/resume", methods=["POST"])
+@requires("sales.manage")
+def resume(enrolment_id: str):
+    return _change_membership(enrolment_id, memberships.resume, "{name} is running again.")
+
+
+@bp.route("/memberships/<enrolment_id>/cancel", methods=["POST"])
+@requires("sales.manage")
+def cancel(enrolment_id: str):
+    return _change_membership(
+        enrolment_id,
+        memberships.cancel,
+        "{name} is cancelled: the current month can still be used until it ends.",
+    )

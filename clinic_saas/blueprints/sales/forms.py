@@ -1,0 +1,60 @@
+"""Forms of the sales desk: finding or adding a client, selling, enrolling, refunding."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ...clients.records import EMAIL_MAX, NAME_MAX, PHONE_MAX
+from ..appointments.forms import SearchForm, within_calendar
+from ..forms import strip
+
+
+class ClientSearchForm(SearchForm):
+    q = StringField("Name, email or phone", validators=[Optional(), Length(max=100)])
+
+
+class NewClientForm(FlaskForm):
+    first_name = StringField(
+        "First name", validators=[Optional(), Length(max=NAME_MAX)], filters=[strip]
+    )
+    last_name = StringField(
+        "Last name", validators=[Optional(), Length(max=NAME_MAX)], filters=[strip]
+    )
+    email = StringField("Email", validators=[Optional(), Length(max=EMAIL_MAX)], filters=[strip])
+    phone = StringField("Phone", validators=[Optional(), Length(max=PHONE_MAX)], filters=[strip])
+
+
+class ChoosePackageForm(SearchForm):
+    """Step 1 of a sale (GET): which package; nothing is sold until the confirmation is posted."""
+
+    package = SelectField(
+        "Package", choices=[], validators=[DataRequired(message="Choose a package.")]
+    )
+
+
+class SellForm(FlaskForm):
+    """Step 2: the package and the terms the member saw, so a price changed meanwhile is caught."""
+
+    package = HiddenField(validators=[DataRequired()])
+    terms = HiddenField(validators=[DataRequired()])
+
+
+class RefundForm(FlaskForm):
+    """The refund the member saw, so a session used meanwhile is caught before refunding."""
+
+    quoted = HiddenField(validators=[DataRequired()])
+
+
+class EnrolForm(FlaskForm):
+    plan = SelectField("Plan", choices=[], validators=[DataRequired(message="Choose a plan.")])
+    start_on = DateField(
+        "Starts on",
+        validators=[InputRequired(message="Give the first day."), within_calendar],
+        description="Today or later. Each monthly period starts on this day of the month.",
+    )
+
+
+class ActionForm(FlaskForm):
+    """A one-click change (pause, resume, cancel, give a session back): the CSRF token only."""
