@@ -1,9 +1,4 @@
-"""Packages: defining them, selling them, using their sessions, expiry and pro-rata refunds.
-
-Refund policy (shown to staff before they refund): unused sessions are refunded at the package's
-own per-session price, that is price x unused / total, rounded half up to the minor unit. An
-expired package has no refund; a refunded package cannot be used any more.
-"""
+"""Packages: defining them, selling them, using their sessions, expiry and pro-rata refunds."""
 
 from __future__ import annotations
 
@@ -27,6 +22,13 @@ from ..models import (
 from ..models.base import utcnow
 from ..money import divide_half_up
 from .calendar import add_months
+
+# Shown to staff before they refund; refund_quote applies it.
+REFUND_POLICY = (
+    "Unused sessions are refunded at the package's own per-session price, that is price x "
+    "unused / total, rounded half up to the minor unit. An expired package has no refund; a "
+    "refunded package cannot be used any more."
+)
 
 
 class PackageError(ValueError):
@@ -111,8 +113,7 @@ def package_service_ids(package_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set
 def sell(
     package: Package, client: Client, today: date, sold_by: Membership | None = None
 ) -> PackageSale:
-    """Sell a package at today's terms; it can be used until the day before the same date
-    `validity_months` later."""
+    """Sell a package at today's terms."""
     if not package.active:
         raise PackageError(f"{package.name} is no longer on sale.")
     sale = PackageSale(
@@ -125,11 +126,16 @@ def sell(
         tax_rate_bp=package.tax_rate.rate_bp if package.tax_rate else 0,
         shareable=package.shareable,
         sold_on=today,
-        expires_on=add_months(today, package.validity_months) - timedelta(days=1),
+        expires_on=expiry_for(package, today),
     )
     db.session.add(sale)
     db.session.flush()
     return sale
+
+
+def expiry_for(package: Package, sold_on: date) -> date:
+    """The last day of use: the day before the same date `validity_months` later."""
+    return add_months(sold_on, package.validity_months) - timedelta(days=1)
 
 
 def sessions_used(sale_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
@@ -231,7 +237,7 @@ def reverse(redemption: PackageRedemption, now: datetime | None = None) -> None:
 
 
 def refund_quote(sale: PackageSale, today: date) -> int:
-    """What the refund policy gives back today (see the module docstring)."""
+    """What REFUND_POLICY gives back today."""
     used = sessions_used([sale.id])[sale.id]
     state = status(sale, used, today)
     if state == "refunded":

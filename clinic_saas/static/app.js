@@ -24,3 +24,30 @@
     });
   });
 })();
+
+// A form that records something (a sale, a booking) is sent once: a double click does not send
+// it twice. The server still refuses what has changed since the page was shown.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || form.method.toLowerCase() !== "post") { return; }
+    if (form.dataset.sent === "1") { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.classList.add("disabled");
+      button.setAttribute("aria-disabled", "true");
+    });
+  });
+  // Coming back to a page from the browser's cache: its forms may be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-sent]").forEach(function (form) {
+      delete form.dataset.sent;
+      form.querySelectorAll("button[type=submit]").forEach(function (button) {
+        button.classList.remove("disabled");
+        button.removeAttribute("aria-disabled");
+      });
+    });
+  });
+})();

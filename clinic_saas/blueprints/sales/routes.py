@@ -15,7 +15,6 @@ from wtforms import SelectChoice
 from ...clients import ClientError, create_client, search_clients
 from ...extensions import db
 from ...menu import memberships, packages
-from ...menu.calendar import add_months
 from ...menu.display import day_text, format_price
 from ...menu.memberships import MembershipError
 from ...menu.packages import PackageError
@@ -80,19 +79,6 @@ def _or_404(model, value):
 
 def _price(amount_minor: int) -> str:
     return format_price(amount_minor, g.clinic.currency, g.clinic.country)
-
-
-def _refund_policy() -> str:
-    """The policy as packages.py states it: its docstring is the one place it is written."""
-    paragraphs = [" ".join(p.split()) for p in (packages.__doc__ or "").split("\n\n")]
-    policy = next((p for p in paragraphs if p.startswith("Refund policy")), "")
-    rule = policy.partition("): ")[2] or policy
-    return rule[:1].upper() + rule[1:]
-
-
-def _expiry_if_sold(package: Package, day: date) -> date:
-    """The last day of use packages.sell would give a sale made on `day` (shown before selling)."""
-    return add_months(day, package.validity_months) - timedelta(days=1)
 
 
 def _terms(package: Package) -> str:
@@ -371,7 +357,7 @@ def _sell_page(
         chooser=chooser,
         package=package,
         covered=covered,
-        expires_on=_expiry_if_sold(package, today) if package else None,
+        expires_on=packages.expiry_for(package, today) if package else None,
         form=SellForm(
             formdata=None,
             package=str(package.id) if package else "",
@@ -435,7 +421,7 @@ def _refund_page(sale, used, quote, problem, today, status: int = 200):
         state=packages.status(sale, used, today),
         quote=quote,
         problem=problem,
-        policy=_refund_policy(),
+        policy=packages.REFUND_POLICY,
         form=RefundForm(formdata=None, quoted=str(quote) if quote is not None else ""),
     ), status
 
