@@ -233,3 +233,40 @@ def test_receptionists_and_therapists_do_not_see_profiles_admin(client, auth, cl
 def test_staff_page_links_to_therapists(client, auth, clinic_a):
     auth.login_as("owner", clinic_a)
     assert THERAPISTS.encode() in client.get("/c/northside/staff/").data
+
+
+def test_owner_puts_a_therapist_in_a_price_tier_and_sees_the_clinics_own_categories(
+    app, client, auth, clinic_a
+):
+    from clinic_saas.models import Category, PriceTier, Therapist
+
+    with app.app_context():
+        clinic = db.session.get(Clinic, clinic_a.clinic_id)
+        with tenancy.bound_to(clinic):
+            tier = PriceTier(name="Senior")
+            therapist = Therapist(display_name="Tom Turner")
+            db.session.add_all([tier, therapist, Category(key="events", name="At events")])
+            db.session.commit()
+            tier_id, therapist_id = tier.id, therapist.id
+    auth.login_as("owner", clinic_a)
+    page = client.get(f"/c/northside/staff/therapists/{therapist_id}/")
+    assert b"At events" in page.data and b"Standard prices" in page.data
+    saved = client.post_form(
+        f"/c/northside/staff/therapists/{therapist_id}/",
+        {
+            "display_name": "Tom Turner",
+            "login": "",
+            "calendar_colour": "teal",
+            "commission_percent": "40",
+            "tier": str(tier_id),
+            "categories": ["events"],
+            "active": "y",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    with app.app_context():
+        clinic = db.session.get(Clinic, clinic_a.clinic_id)
+        with tenancy.bound_to(clinic):
+            therapist = db.session.get(Therapist, (clinic.id, therapist_id))
+            assert therapist.tier_id == tier_id
+            assert therapist.categories == ["events"]

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ...models import CALENDAR_COLOURS, ServiceCategory, Technique
+from ...models import CALENDAR_COLOURS, Technique
 from ..forms import CheckboxesField, strip
 
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
@@ -86,7 +86,7 @@ class TherapistForm(FlaskForm):
     )
     registered_health_professional = BooleanField("Registered health professional")
     techniques = CheckboxesField("Techniques offered", choices=_labelled(Technique))
-    categories = CheckboxesField("Kinds of work", choices=_labelled(ServiceCategory))
+    categories = CheckboxesField("Kinds of work", choices=[])  # the clinic's own categories
     calendar_colour = RadioField(
         "Calendar colour",
         choices=[SelectChoice(colour, colour.capitalize()) for colour in CALENDAR_COLOURS],
@@ -98,6 +98,12 @@ class TherapistForm(FlaskForm):
         description="Share of the price of their sessions, up to 2 decimals, e.g. 40 or 37.5.",
     )
     services = CheckboxesField("Services offered", choices=[])
+    tier = SelectField(
+        "Price tier",
+        choices=[],
+        default="",
+        description="Their sessions are charged at this tier's prices where the menu has them.",
+    )
     active = BooleanField("Active: can be rostered and booked", default=True)
 
     def with_extra_choices(self, field_name: str, values: list[str]) -> None:

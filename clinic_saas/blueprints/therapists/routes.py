@@ -12,10 +12,11 @@ from wtforms import SelectChoice
 
 from ...extensions import db
 from ...models import (
+    Category,
     Location,
     Membership,
+    PriceTier,
     Service,
-    ServiceCategory,
     ServiceTherapist,
     Shift,
     Therapist,
@@ -66,7 +67,7 @@ def _service_choices() -> list[SelectChoice]:
     services = db.session.scalars(
         select(Service).where(Service.active.is_(True)).order_by(Service.position, Service.name)
     ).all()
-    categories = {category.value: category.label for category in ServiceCategory}
+    categories = {c.key: c.name for c in _categories()}
     return [
         SelectChoice(
             str(s.id),
@@ -74,6 +75,15 @@ def _service_choices() -> list[SelectChoice]:
         )
         for s in services
     ]
+
+
+def _categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def _tier_choices() -> list[SelectChoice]:
+    tiers = db.session.scalars(select(PriceTier).order_by(PriceTier.position, PriceTier.name))
+    return [SelectChoice("", "Standard prices")] + [SelectChoice(str(t.id), t.name) for t in tiers]
 
 
 def _offered_service_ids(therapist: Therapist) -> list[str]:
@@ -88,6 +98,8 @@ def _offered_service_ids(therapist: Therapist) -> list[str]:
 def _prepare(form: TherapistForm, therapist: Therapist | None) -> TherapistForm:
     form.login.choices = _login_choices(therapist)
     form.services.choices = _service_choices()
+    form.categories.choices = [SelectChoice(c.key, c.name) for c in _categories()]
+    form.tier.choices = _tier_choices()
     if therapist is not None:
         form.with_extra_choices("techniques", therapist.techniques or [])
         form.with_extra_choices("categories", therapist.categories or [])
@@ -105,6 +117,7 @@ def save_profile(therapist: Therapist, form: TherapistForm) -> Therapist:
     therapist.categories = list(form.categories.data or [])
     therapist.calendar_colour = form.calendar_colour.data
     therapist.commission_rate_bp = form.commission_percent.basis_points
+    therapist.tier_id = uuid.UUID(form.tier.data) if form.tier.data else None
     therapist.active = form.active.data
     if therapist.id is None:
         db.session.add(therapist)
@@ -196,6 +209,7 @@ def edit(therapist_id: str):
         login=str(therapist.membership_id) if therapist.membership_id else "",
         commission_percent=percent_text(therapist.commission_rate_bp),
         services=_offered_service_ids(therapist),
+        tier=str(therapist.tier_id) if therapist.tier_id else "",
     )
     _prepare(form, therapist)
     if form.validate_on_submit():
