@@ -86,6 +86,32 @@ def platform_access() -> Iterator[None]:
         g.tenant_platform_access -= 1
 
 
+def parse_id(value) -> uuid.UUID | None:
+    """An id from a URL or a form, or None when it is not one."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def find(model, value, *options):
+    """The bound clinic's row of `model` with this id, or None: never another clinic's row."""
+    key = parse_id(value)
+    if key is None:
+        return None
+    return db.session.scalar(select(model).options(*options).where(model.id == key))
+
+
+def get_or_404(model, value, *options):
+    """As find(), for views: a malformed id, another clinic's id and a missing row all give 404."""
+    row = find(model, value, *options)
+    if row is None:
+        abort(404)
+    return row
+
+
 def _tenant_table_names() -> frozenset[str]:
     names = getattr(_tenant_table_names, "cache", None)
     if names is None:

@@ -34,6 +34,7 @@ from ...scheduling.availability import Slot, free_slots
 from ...scheduling.booking import BookingError, SlotTaken
 from ...scheduling.intervals import Interval, local_day_range
 from ...scheduling.roster import time_off_between, working_blocks
+from ...tenancy import find, get_or_404, parse_id
 from .daysheet import build_day_sheet, plan_days
 from .forms import (
     FIRST_DAY,
@@ -65,35 +66,8 @@ UPCOMING_DAYS = 6
 # Look-ups and small helpers ----------------------------------------------------------------------
 
 
-def _key(text) -> uuid.UUID | None:
-    if isinstance(text, uuid.UUID):
-        return text
-    try:
-        return uuid.UUID(str(text))
-    except ValueError:
-        return None
-
-
-def _find(model, text):
-    """The row of this clinic with that id, or None (tenancy adds the clinic filter)."""
-    key = _key(text)
-    if key is None:
-        return None
-    return db.session.scalar(select(model).where(model.id == key))
-
-
 def _appointment_or_404(appointment_id: str) -> Appointment:
-    key = _key(appointment_id)
-    if key is None:
-        abort(404)
-    appointment = db.session.scalar(
-        select(Appointment)
-        .options(*WITH_DETAILS, joinedload(Appointment.booked_by))
-        .where(Appointment.id == key)
-    )
-    if appointment is None:
-        abort(404)
-    return appointment
+    return get_or_404(Appointment, appointment_id, *WITH_DETAILS, joinedload(Appointment.booked_by))
 
 
 def _today() -> date:
@@ -239,7 +213,7 @@ def day():
     sites = db.session.scalars(select(Location).order_by(Location.name)).all()
     location = None
     if request.args.get("location"):
-        location = next((s for s in sites if s.id == _key(request.args["location"])), None)
+        location = next((s for s in sites if s.id == parse_id(request.args["location"])), None)
         if location is None:
             abort(404)
     window = local_day_range(on, tz)
@@ -376,8 +350,8 @@ def _find_page():
         ), 400 if searched else 200
     service = next(s for s in services if str(s.id) == form.service.data)
     filters = {
-        "therapist_id": _key(form.therapist.data) if form.therapist.data else None,
-        "location_id": _key(form.location.data) if form.location.data else None,
+        "therapist_id": parse_id(form.therapist.data) if form.therapist.data else None,
+        "location_id": parse_id(form.location.data) if form.location.data else None,
     }
     groups = _slot_groups(_free_times(service, form.date.data, **filters))
     return render_template(
@@ -395,12 +369,12 @@ def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None
     """Step 2: the chosen time, the client (found or new) and a note; or, after a clash, the
     day's fresh free times to choose from, keeping what was typed."""
     values = request.form if request.method == "POST" else request.args
-    service = _find(Service, values.get("service"))
+    service = find(Service, values.get("service"))
     if service is None:
         abort(404 if request.method == "GET" else 400)
     choice = SlotChoice.parse(values.get("slot"))
-    therapist = _find(Therapist, choice.therapist_id) if choice else None
-    location = _find(Location, choice.location_id) if choice else None
+    therapist = find(Therapist, choice.therapist_id) if choice else None
+    location = find(Location, choice.location_id) if choice else None
     if fresh is None and (therapist is None or location is None):
         abort(404 if request.method == "GET" else 400)
     on = _local(choice.start).date() if choice else _day_field(values)
@@ -416,7 +390,7 @@ def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None
     matches = search_clients(q) if q else []
     chosen_client = None
     if form.client.data and form.client.data != NEW_CLIENT:
-        chosen_client = _find(Client, form.client.data)
+        chosen_client = find(Client, form.client.data)
     return render_template(
         "appointments/book.html",
         form=form,
@@ -456,12 +430,12 @@ def _room_choices(location: Location | None) -> list[tuple[str, str]]:
 
 def _book():
     form = BookForm()
-    service = _find(Service, form.service.data)
+    service = find(Service, form.service.data)
     if service is None:
         abort(400)
     choice = SlotChoice.parse(form.slot.data)
-    therapist = _find(Therapist, choice.therapist_id) if choice else None
-    location = _find(Location, choice.location_id) if choice else None
+    therapist = find(Therapist, choice.therapist_id) if choice else None
+    location = find(Location, choice.location_id) if choice else None
     form.room.choices = _room_choices(location)
     valid = form.validate()
     if therapist is None or location is None:
@@ -471,7 +445,7 @@ def _book():
 
     client = None
     if form.client.data and form.client.data != NEW_CLIENT:
-        client = _find(Client, form.client.data)
+        client = find(Client, form.client.data)
         if client is None:
             form.client.errors = ["Search for the client again, or enter a new one."]
             valid = False
@@ -495,7 +469,7 @@ def _book():
             service=service,
             location=location,
             starts_at=choice.start,
-            room=_find(Room, form.room.data) if form.room.data else None,
+            room=find(Room, form.room.data) if form.room.data else None,
             booked_by=g.membership,
             note=form.note.data or None,
         )
@@ -643,8 +617,8 @@ def reschedule(appointment_id: str):
         return _reschedule_page(appointment)
     form = RescheduleForm()
     choice = SlotChoice.parse(form.slot.data) if form.validate_on_submit() else None
-    therapist = _find(Therapist, choice.therapist_id) if choice else None
-    location = _find(Location, choice.location_id) if choice else None
+    therapist = find(Therapist, choice.therapist_id) if choice else None
+    location = find(Location, choice.location_id) if choice else None
     if therapist is None or location is None:
         return _reschedule_page(appointment, error="Choose one of the free times.", status=400)
     room = appointment.room
@@ -705,7 +679,7 @@ def _reschedule_page(
         form.date.data = on or max(current_day, today)
         if on is None:
             form.therapist.data = str(appointment.therapist_id)
-    therapist_id = _key(form.therapist.data) if form.therapist.data else None
+    therapist_id = parse_id(form.therapist.data) if form.therapist.data else None
     groups = _slot_groups(
         _free_times(
             appointment.service, form.date.data, therapist_id=therapist_id, exclude=appointment.id

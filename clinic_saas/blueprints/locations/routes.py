@@ -10,32 +10,10 @@ from sqlalchemy import func, select
 from ...extensions import db
 from ...models import Location, Room
 from ...permissions import requires
+from ...tenancy import get_or_404
 from .forms import ActiveForm, LocationForm, RoomForm
 
 bp = Blueprint("locations", __name__, url_prefix="/c/<clinic_slug>/settings/locations")
-
-
-def _key(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        abort(404)
-
-
-def _location_or_404(location_id: str) -> Location:
-    key = _key(location_id)
-    location = db.session.scalar(select(Location).where(Location.id == key))
-    if location is None:
-        abort(404)
-    return location
-
-
-def _room_or_404(room_id: str) -> Room:
-    key = _key(room_id)
-    room = db.session.scalar(select(Room).where(Room.id == key))
-    if room is None:
-        abort(404)
-    return room
 
 
 def _rooms_of(location: Location) -> list[Room]:
@@ -130,7 +108,7 @@ def _render_edit(
 @bp.route("/<location_id>/", methods=["GET", "POST"])
 @requires("locations.manage")
 def edit(location_id: str):
-    location = _location_or_404(location_id)
+    location = get_or_404(Location, location_id)
     form = LocationForm(obj=location)
     if form.validate_on_submit():
         if _site_name_taken(form.name.data, location):
@@ -149,7 +127,7 @@ def edit(location_id: str):
 @bp.route("/<location_id>/rooms", methods=["POST"])
 @requires("locations.manage")
 def add_room(location_id: str):
-    location = _location_or_404(location_id)
+    location = get_or_404(Location, location_id)
     form = RoomForm(prefix="room")
     if form.validate_on_submit():
         if _room_name_taken(location, form.name.data):
@@ -165,7 +143,7 @@ def add_room(location_id: str):
 @bp.route("/rooms/<room_id>/name", methods=["POST"])
 @requires("locations.manage")
 def rename_room(room_id: str):
-    room = _room_or_404(room_id)
+    room = get_or_404(Room, room_id)
     location = room.location
     form = _rename_form(room)
     if form.validate_on_submit():
@@ -182,7 +160,7 @@ def rename_room(room_id: str):
 @bp.route("/rooms/<room_id>/active", methods=["POST"])
 @requires("locations.manage")
 def set_room_active(room_id: str):
-    room = _room_or_404(room_id)
+    room = get_or_404(Room, room_id)
     form = ActiveForm()
     if not form.validate_on_submit():
         abort(400)

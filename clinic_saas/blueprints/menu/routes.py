@@ -36,6 +36,7 @@ from ...models import (
     Therapist,
 )
 from ...permissions import requires
+from ...tenancy import get_or_404
 from .forms import (
     ActiveForm,
     MoveForm,
@@ -60,17 +61,6 @@ def _display_helpers() -> dict:
         return format_price(amount_minor, g.clinic.currency, g.clinic.country)
 
     return {"price": price, "day_text": day_text}
-
-
-def _or_404(model, value: str):
-    try:
-        key = uuid.UUID(value)
-    except ValueError:
-        abort(404)
-    row = db.session.scalar(select(model).where(model.id == key))
-    if row is None:
-        abort(404)
-    return row
 
 
 def _today() -> date:
@@ -140,7 +130,7 @@ def index():
 @bp.route("/<service_id>/move", methods=["POST"])
 @requires("menu.manage")
 def move_service(service_id: str):
-    service = _or_404(Service, service_id)
+    service = get_or_404(Service, service_id)
     form = MoveForm()
     if not form.validate_on_submit():
         abort(400)
@@ -216,7 +206,7 @@ def new_service():
 @bp.route("/<service_id>/edit", methods=["GET", "POST"])
 @requires("menu.manage")
 def edit_service(service_id: str):
-    service = _or_404(Service, service_id)
+    service = get_or_404(Service, service_id)
     offered = [
         str(therapist_id)
         for therapist_id in db.session.scalars(
@@ -287,7 +277,7 @@ def _price_form(tiers: list[PriceTier]) -> PriceForm:
 @bp.route("/<service_id>/prices", methods=["GET", "POST"])
 @requires("menu.manage")
 def prices(service_id: str):
-    service = _or_404(Service, service_id)
+    service = get_or_404(Service, service_id)
     tiers = _tiers()
     form = _price_form(tiers)
     if form.validate_on_submit():
@@ -310,8 +300,8 @@ def prices(service_id: str):
 @bp.route("/<service_id>/prices/<price_id>/withdraw", methods=["POST"])
 @requires("menu.manage")
 def withdraw_price(service_id: str, price_id: str):
-    service = _or_404(Service, service_id)
-    row = _or_404(ServicePrice, price_id)
+    service = get_or_404(Service, service_id)
+    row = get_or_404(ServicePrice, price_id)
     if row.service_id != service.id:
         abort(404)
     if not PlainForm().validate_on_submit():
@@ -369,7 +359,7 @@ def categories():
 @bp.route("/categories/<category_id>", methods=["POST"])
 @requires("menu.manage")
 def rename_category(category_id: str):
-    category = _or_404(Category, category_id)
+    category = get_or_404(Category, category_id)
     form = NameForm()
     if form.validate_on_submit():
         try:
@@ -386,7 +376,7 @@ def rename_category(category_id: str):
 @bp.route("/categories/<category_id>/move", methods=["POST"])
 @requires("menu.manage")
 def move_category(category_id: str):
-    category = _or_404(Category, category_id)
+    category = get_or_404(Category, category_id)
     form = MoveForm()
     if not form.validate_on_submit():
         abort(400)
@@ -397,7 +387,7 @@ def move_category(category_id: str):
 @bp.route("/categories/<category_id>/delete", methods=["POST"])
 @requires("menu.manage")
 def delete_category(category_id: str):
-    category = _or_404(Category, category_id)
+    category = get_or_404(Category, category_id)
     if not PlainForm().validate_on_submit():
         abort(400)
     name = category.name
@@ -460,7 +450,7 @@ def tax_rates():
 @bp.route("/tax-rates/<tax_rate_id>", methods=["GET", "POST"])
 @requires("menu.manage")
 def edit_tax_rate(tax_rate_id: str):
-    rate = _or_404(TaxRate, tax_rate_id)
+    rate = get_or_404(TaxRate, tax_rate_id)
     form = TaxRateForm(
         obj=rate, treatment=rate.treatment.value, rate=rate.percent.removesuffix("%")
     )
@@ -486,7 +476,7 @@ def edit_tax_rate(tax_rate_id: str):
 @bp.route("/tax-rates/<tax_rate_id>/active", methods=["POST"])
 @requires("menu.manage")
 def tax_rate_active(tax_rate_id: str):
-    rate = _or_404(TaxRate, tax_rate_id)
+    rate = get_or_404(TaxRate, tax_rate_id)
     form = ActiveForm()
     if not form.validate_on_submit():
         abort(400)
@@ -568,7 +558,7 @@ def tiers():
 @bp.route("/tiers/<tier_id>", methods=["GET", "POST"])
 @requires("menu.manage")
 def edit_tier(tier_id: str):
-    tier = _or_404(PriceTier, tier_id)
+    tier = get_or_404(PriceTier, tier_id)
     therapists = list(
         db.session.scalars(
             select(Therapist).order_by(Therapist.active.desc(), Therapist.display_name)

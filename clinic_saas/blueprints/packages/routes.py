@@ -7,7 +7,6 @@ from collections import defaultdict
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -27,6 +26,7 @@ from ...menu.packages import PackageError
 from ...models import MembershipPlan, MembershipPlanService, Package, Service, TaxRate
 from ...money import divide_half_up
 from ...permissions import requires
+from ...tenancy import get_or_404
 from .forms import OfferForm, PackageForm, PlanForm
 
 bp = Blueprint("packages", __name__, url_prefix="/c/<clinic_slug>/menu/offers")
@@ -45,17 +45,6 @@ PLAN_ERROR_FIELDS = (
     ("session", "sessions_per_period"),
     ("name", "name"),
 )
-
-
-def _or_404(model, value: str):
-    try:
-        key = uuid.UUID(value)
-    except ValueError:
-        abort(404)
-    row = db.session.scalar(select(model).where(model.id == key))
-    if row is None:
-        abort(404)
-    return row
 
 
 def _price(amount_minor: int) -> str:
@@ -197,7 +186,7 @@ def new_package():
 @bp.route("/packages/<package_id>", methods=["GET", "POST"])
 @requires("menu.manage")
 def edit_package(package_id: str):
-    return _package_page(_or_404(Package, package_id))
+    return _package_page(get_or_404(Package, package_id))
 
 
 def _package_page(package: Package | None):
@@ -255,7 +244,7 @@ def new_plan():
 @bp.route("/plans/<plan_id>", methods=["GET", "POST"])
 @requires("menu.manage")
 def edit_plan(plan_id: str):
-    return _plan_page(_or_404(MembershipPlan, plan_id))
+    return _plan_page(get_or_404(MembershipPlan, plan_id))
 
 
 def _plan_page(plan: MembershipPlan | None):

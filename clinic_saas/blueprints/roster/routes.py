@@ -16,6 +16,7 @@ from ...permissions import can, requires
 from ...scheduling import roster_admin
 from ...scheduling.intervals import Interval, local_day_range
 from ...scheduling.roster_admin import DASH, RosterError
+from ...tenancy import get_or_404, parse_id
 from .forms import DayForm, EndShiftForm, RemoveForm, ShiftForm, TimeOffForm
 from .week import build_week
 
@@ -23,21 +24,6 @@ bp = Blueprint("roster", __name__, url_prefix="/c/<clinic_slug>/roster")
 
 WARN_AT_MOST = 10
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
-
-
-def _key(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value or "")
-    except ValueError:
-        return None
-
-
-def _or_404(model, value: str):
-    key = _key(value)
-    row = None if key is None else db.session.scalar(select(model).where(model.id == key))
-    if row is None:
-        abort(404)
-    return row
 
 
 def _local_today() -> date:
@@ -62,7 +48,7 @@ def _shown_monday() -> date:
 
 
 def _location_arg() -> str | None:
-    key = _key(request.args.get("location"))
+    key = parse_id(request.args.get("location"))
     return str(key) if key else None
 
 
@@ -117,7 +103,7 @@ def _prepare(form, therapists: list[Therapist], sites: dict[uuid.UUID, Location]
 
 
 def _chosen(rows, value: str):
-    key = _key(value)
+    key = parse_id(value)
     if isinstance(rows, dict):
         found = rows.get(key)
     else:
@@ -157,7 +143,7 @@ def _render_week(
     tz = g.clinic.tz
     therapists = _people()
     sites = _sites()
-    location_key = _key(request.args.get("location"))
+    location_key = parse_id(request.args.get("location"))
     location = sites.get(location_key) if location_key else None
     rows = build_week(therapists, sites, monday, tz, location.id if location else None)
     forms = {}
@@ -298,7 +284,7 @@ def set_day():
 @bp.route("/days/<override_id>/remove", methods=["POST"])
 @requires("roster.manage")
 def remove_day(override_id: str):
-    change = _or_404(DayOverride, override_id)
+    change = get_or_404(DayOverride, override_id)
     if not RemoveForm().validate_on_submit():
         abort(400)
     therapist = change.therapist
@@ -348,7 +334,7 @@ def add_time_off():
 @bp.route("/time-off/<time_off_id>/remove", methods=["POST"])
 @requires("roster.manage")
 def remove_time_off(time_off_id: str):
-    row = _or_404(TimeOff, time_off_id)
+    row = get_or_404(TimeOff, time_off_id)
     if not RemoveForm().validate_on_submit():
         abort(400)
     tz = g.clinic.tz
@@ -437,13 +423,13 @@ def _render_therapist(
 @bp.route("/therapists/<therapist_id>/")
 @requires("roster.view")
 def therapist(therapist_id: str):
-    return _render_therapist(_or_404(Therapist, therapist_id))
+    return _render_therapist(get_or_404(Therapist, therapist_id))
 
 
 @bp.route("/shifts/<shift_id>/end", methods=["POST"])
 @requires("roster.manage")
 def end_shift(shift_id: str):
-    shift = _or_404(Shift, shift_id)
+    shift = get_or_404(Shift, shift_id)
     therapist = shift.therapist
     form = _end_form(shift)
     if form.validate_on_submit():

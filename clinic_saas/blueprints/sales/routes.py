@@ -32,6 +32,7 @@ from ...models import (
     Service,
 )
 from ...permissions import requires
+from ...tenancy import find, get_or_404, parse_id
 from .forms import (
     ActionForm,
     ChoosePackageForm,
@@ -55,26 +56,6 @@ STATUS_BADGES = {
     "paused": "text-bg-warning",
     "cancelled": "text-bg-secondary",
 }
-
-
-def _key(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
-def _find(model, value):
-    """The row of this clinic with that id, or None (tenancy adds the clinic filter)."""
-    key = _key(value)
-    return None if key is None else db.session.scalar(select(model).where(model.id == key))
-
-
-def _or_404(model, value):
-    row = _find(model, value)
-    if row is None:
-        abort(404)
-    return row
 
 
 def _price(amount_minor: int) -> str:
@@ -203,7 +184,7 @@ def new_client():
 @bp.route("/clients/<client_id>")
 @requires("sales.manage")
 def client(client_id: str):
-    return _client_page(_or_404(Client, client_id))
+    return _client_page(get_or_404(Client, client_id))
 
 
 def _client_page(client: Client, *, enrol_form: EnrolForm | None = None, status: int = 200):
@@ -306,12 +287,12 @@ def _enrolments(client: Client, today: date) -> list[dict]:
 @bp.route("/clients/<client_id>/sell", methods=["GET", "POST"])
 @requires("sales.manage")
 def sell(client_id: str):
-    client = _or_404(Client, client_id)
+    client = get_or_404(Client, client_id)
     today = today_in(g.clinic)
     if request.method == "GET":
         return _sell_page(client, today)
     form = SellForm()
-    package = _find(Package, form.package.data) if form.validate_on_submit() else None
+    package = find(Package, form.package.data) if form.validate_on_submit() else None
     if package is None:
         abort(400)
     if form.terms.data != _terms(package):
@@ -380,7 +361,7 @@ def _service_names(package: Package) -> list[str]:
 @bp.route("/packages/<sale_id>/refund", methods=["GET", "POST"])
 @requires("sales.refund")
 def refund(sale_id: str):
-    sale = _or_404(PackageSale, sale_id)
+    sale = get_or_404(PackageSale, sale_id)
     today = today_in(g.clinic)
     used = packages.sessions_used([sale.id])[sale.id]
     try:
@@ -429,8 +410,8 @@ def _refund_page(sale, used, quote, problem, today, status: int = 200):
 @bp.route("/packages/<sale_id>/sessions/<appointment_id>/give-back", methods=["POST"])
 @requires("sales.refund")
 def give_back(sale_id: str, appointment_id: str):
-    sale = _or_404(PackageSale, sale_id)
-    key = _key(appointment_id)
+    sale = get_or_404(PackageSale, sale_id)
+    key = parse_id(appointment_id)
     if key is None:
         abort(404)
     used = db.session.scalars(
@@ -463,7 +444,7 @@ def give_back(sale_id: str, appointment_id: str):
 @bp.route("/clients/<client_id>/enrol", methods=["POST"])
 @requires("sales.manage")
 def enrol(client_id: str):
-    client = _or_404(Client, client_id)
+    client = get_or_404(Client, client_id)
     today = today_in(g.clinic)
     form = EnrolForm()
     plans = _active_plans()
@@ -488,7 +469,7 @@ def enrol(client_id: str):
 
 def _change_membership(enrolment_id: str, change: Callable, done: str):
     """A one-click change of a membership; a change it cannot take is explained, not applied."""
-    membership = _or_404(ClientMembership, enrolment_id)
+    membership = get_or_404(ClientMembership, enrolment_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     name, client_id = membership.name, membership.client_id

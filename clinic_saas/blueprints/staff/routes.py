@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
 
@@ -13,31 +11,10 @@ from ...extensions import db
 from ...models import Invitation, Membership, Role, User
 from ...models.base import utcnow
 from ...permissions import requires
+from ...tenancy import get_or_404
 from .forms import ActiveForm, InviteForm, PlainForm, RoleForm
 
 bp = Blueprint("staff", __name__, url_prefix="/c/<clinic_slug>/staff")
-
-
-def _member_or_404(member_id: str) -> Membership:
-    try:
-        key = uuid.UUID(member_id)
-    except ValueError:
-        abort(404)
-    member = db.session.scalar(select(Membership).where(Membership.id == key))
-    if member is None:
-        abort(404)
-    return member
-
-
-def _invitation_or_404(invitation_id: str) -> Invitation:
-    try:
-        key = uuid.UUID(invitation_id)
-    except ValueError:
-        abort(404)
-    invitation = db.session.scalar(select(Invitation).where(Invitation.id == key))
-    if invitation is None:
-        abort(404)
-    return invitation
 
 
 def _render_index(invite_form: InviteForm | None = None, status: int = 200):
@@ -88,7 +65,7 @@ def invite():
 @bp.route("/<member_id>/role", methods=["POST"])
 @requires("staff.manage")
 def change_role(member_id: str):
-    member = _member_or_404(member_id)
+    member = get_or_404(Membership, member_id)
     form = RoleForm(prefix=f"m{member.id.hex}")
     if not form.validate_on_submit():
         flash("Choose one of the listed roles.", "danger")
@@ -105,7 +82,7 @@ def change_role(member_id: str):
 @bp.route("/<member_id>/active", methods=["POST"])
 @requires("staff.manage")
 def set_active(member_id: str):
-    member = _member_or_404(member_id)
+    member = get_or_404(Membership, member_id)
     form = ActiveForm()
     if not form.validate_on_submit():
         abort(400)
@@ -123,7 +100,7 @@ def set_active(member_id: str):
 @bp.route("/invitations/<invitation_id>/revoke", methods=["POST"])
 @requires("staff.manage")
 def revoke_invitation(invitation_id: str):
-    invitation = _invitation_or_404(invitation_id)
+    invitation = get_or_404(Invitation, invitation_id)
     if not PlainForm().validate_on_submit():
         abort(400)
     if invitation.accepted_at is None and invitation.revoked_at is None:
@@ -135,7 +112,7 @@ def revoke_invitation(invitation_id: str):
 @bp.route("/invitations/<invitation_id>/resend", methods=["POST"])
 @requires("staff.manage")
 def resend_invitation(invitation_id: str):
-    invitation = _invitation_or_404(invitation_id)
+    invitation = get_or_404(Invitation, invitation_id)
     if not PlainForm().validate_on_submit():
         abort(400)
     try:

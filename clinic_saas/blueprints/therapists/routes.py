@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
@@ -23,20 +23,10 @@ from ...models import (
     User,
 )
 from ...permissions import requires
+from ...tenancy import get_or_404
 from .forms import RHP_HELP, TherapistForm, percent_text
 
 bp = Blueprint("therapists", __name__, url_prefix="/c/<clinic_slug>/staff/therapists")
-
-
-def _therapist_or_404(therapist_id: str) -> Therapist:
-    try:
-        key = uuid.UUID(therapist_id)
-    except ValueError:
-        abort(404)
-    therapist = db.session.scalar(select(Therapist).where(Therapist.id == key))
-    if therapist is None:
-        abort(404)
-    return therapist
 
 
 def _local_today():
@@ -203,7 +193,7 @@ def new():
 @bp.route("/<therapist_id>/", methods=["GET", "POST"])
 @requires("staff.manage")
 def edit(therapist_id: str):
-    therapist = _therapist_or_404(therapist_id)
+    therapist = get_or_404(Therapist, therapist_id)
     form = TherapistForm(
         obj=therapist,
         login=str(therapist.membership_id) if therapist.membership_id else "",
