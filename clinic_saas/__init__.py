@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
-from . import mail, permissions, raw_sql, tenancy
+from . import mail, permissions, raw_sql, tenancy, unit_of_work
 from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 from .menu.pricing import current_price_text
 from .money import format_amount
@@ -138,17 +138,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_lifecycle(app: Flask) -> None:
-    """One transaction per request: commit once at the end of a successful one, else roll back."""
-
-    @app.after_request
-    def finish_transaction(response):
-        if response.status_code < 400:
-            db.session.commit()
-            mail.deliver_pending()
-        else:
-            db.session.rollback()
-            mail.discard_pending()
-        return response
+    """One transaction per request (unit_of_work), security headers, template helpers."""
+    unit_of_work.init_app(app)
 
     @app.after_request
     def security_headers(response):
@@ -163,11 +154,6 @@ def register_request_lifecycle(app: Flask) -> None:
         if request.endpoint and not request.endpoint.endswith("static"):
             headers.setdefault("Cache-Control", "no-store")
         return response
-
-    @app.teardown_request
-    def forget_mail(exc):
-        if exc is not None:
-            mail.discard_pending()
 
     app.jinja_env.globals["format_amount"] = format_amount
     app.jinja_env.globals["current_price_text"] = current_price_text

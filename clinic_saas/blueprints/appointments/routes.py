@@ -35,6 +35,7 @@ from ...scheduling.booking import BookingError, SlotTaken
 from ...scheduling.intervals import Interval, local_day_range
 from ...scheduling.roster import time_off_between, working_blocks
 from ...tenancy import find, get_or_404, parse_id
+from ...unit_of_work import discard_changes
 from .daysheet import build_day_sheet, plan_days
 from .forms import (
     FIRST_DAY,
@@ -458,7 +459,7 @@ def _book():
             getattr(form, problem.field or "first_name").errors.append(str(problem))
             valid = False
     if not valid:
-        db.session.rollback()
+        discard_changes()
         return _booking_page(form, status=400)
 
     try:
@@ -474,10 +475,10 @@ def _book():
             note=form.note.data or None,
         )
     except SlotTaken as problem:
-        db.session.rollback()
+        discard_changes()
         return _clash_page(form, service, _local(choice.start).date(), str(problem), status=409)
     except BookingError as problem:
-        db.session.rollback()
+        discard_changes()
         return _booking_page(form, status=400, error=str(problem))
     flash(
         f"Booked {client.full_name} with {therapist.display_name}: {service.name}, "
@@ -529,7 +530,7 @@ def _attend(appointment_id: str, change: Callable[[Appointment], None], done: st
     try:
         change(appointment)
     except BookingError as problem:
-        db.session.rollback()
+        discard_changes()
         flash(str(problem), "danger")
     else:
         flash(done.format(name=name), "success")
@@ -591,7 +592,7 @@ def cancel(appointment_id: str):
     try:
         booking.cancel(g.clinic, appointment, form.reason.data)
     except BookingError as problem:
-        db.session.rollback()
+        discard_changes()
         flash(str(problem), "danger")
         return redirect(_back(form, appointment))
     if appointment.late_cancellation:
@@ -635,11 +636,11 @@ def reschedule(appointment_id: str):
             room=room,
         )
     except SlotTaken as problem:
-        db.session.rollback()
+        discard_changes()
         on = _local(choice.start).date()
         return _reschedule_page(appointment, on=on, error=str(problem), status=409)
     except BookingError as problem:
-        db.session.rollback()
+        discard_changes()
         on = _local(choice.start).date()
         return _reschedule_page(appointment, on=on, error=str(problem), status=400)
     flash(

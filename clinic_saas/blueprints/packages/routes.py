@@ -27,6 +27,7 @@ from ...models import MembershipPlan, MembershipPlanService, Package, Service, T
 from ...money import divide_half_up
 from ...permissions import requires
 from ...tenancy import get_or_404
+from ...unit_of_work import discard_changes
 from .forms import OfferForm, PackageForm, PlanForm
 
 bp = Blueprint("packages", __name__, url_prefix="/c/<clinic_slug>/menu/offers")
@@ -219,7 +220,7 @@ def _package_page(package: Package | None):
                 active=form.active.data,
             )
         except PackageError as problem:
-            db.session.rollback()
+            discard_changes()
             _place_error(form, problem, PACKAGE_ERROR_FIELDS)
         else:
             flash(f"{saved.name} was {'saved' if package else 'added to the menu'}.", "success")
@@ -267,7 +268,7 @@ def _plan_page(plan: MembershipPlan | None):
                 active=form.active.data,
             )
         except MembershipError as problem:
-            db.session.rollback()
+            discard_changes()
             _place_error(form, problem, PLAN_ERROR_FIELDS)
         else:
             flash(f"{saved.name} was {'saved' if plan else 'added to the menu'}.", "success")

@@ -33,6 +33,7 @@ from ...models import (
 )
 from ...permissions import requires
 from ...tenancy import find, get_or_404, parse_id
+from ...unit_of_work import discard_changes
 from .forms import (
     ActionForm,
     ChoosePackageForm,
@@ -170,7 +171,7 @@ def new_client():
                 form.first_name.data, form.last_name.data, form.email.data, form.phone.data
             )
         except ClientError as problem:
-            db.session.rollback()
+            discard_changes()
             form[problem.field or "first_name"].errors.append(str(problem))
         else:
             flash(f"{client.full_name} was added. Sell them a package or a membership.", "success")
@@ -301,7 +302,7 @@ def sell(client_id: str):
     try:
         sale = packages.sell(package, client, today, sold_by=g.membership)
     except PackageError as problem:
-        db.session.rollback()
+        discard_changes()
         return _sell_page(client, today, package=package, error=str(problem), status=400)
     flash(
         f"Sold {sale.name} to {client.full_name}: {sale.sessions_total} sessions for "
@@ -382,7 +383,7 @@ def refund(sale_id: str):
     try:
         amount = packages.refund(sale, today)
     except PackageError as refused:
-        db.session.rollback()
+        discard_changes()
         return _refund_page(sale, used, None, str(refused), today, status=400)
     flash(
         f"{sale.name} was refunded: pay {_price(amount)} back to {sale.client.full_name}. "
@@ -430,7 +431,7 @@ def give_back(sale_id: str, appointment_id: str):
     try:
         packages.reverse(live)
     except PackageError as problem:
-        db.session.rollback()
+        discard_changes()
         flash(str(problem), "danger")
     else:
         left = packages.balance(sale)
@@ -454,7 +455,7 @@ def enrol(client_id: str):
         try:
             membership = memberships.enrol(plan, client, form.start_on.data, today)
         except MembershipError as problem:
-            db.session.rollback()
+            discard_changes()
             form.form_errors.append(str(problem))
         else:
             starts = "today" if membership.started_on == today else day_text(membership.started_on)
@@ -476,7 +477,7 @@ def _change_membership(enrolment_id: str, change: Callable, done: str):
     try:
         change(membership, today_in(g.clinic))
     except MembershipError as problem:
-        db.session.rollback()
+        discard_changes()
         flash(str(problem), "danger")
     else:
         flash(done.format(name=name), "success")
