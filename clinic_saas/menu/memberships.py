@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from .calendar import add_months
+from .usage import live_counts
 
 ACTIVE, PAUSED, CANCELLED = (
     ClientMembershipStatus.ACTIVE,
@@ -216,16 +217,8 @@ def period_on(membership: ClientMembership, day: date) -> MembershipPeriod | Non
 
 
 def sessions_used(period_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
-    ids = list(period_ids)
-    result = dict.fromkeys(ids, 0)
-    if ids:
-        for period_id, used in db.session.execute(
-            select(MembershipUse.period_id, func.count())
-            .where(MembershipUse.period_id.in_(ids), MembershipUse.reversed_at.is_(None))
-            .group_by(MembershipUse.period_id)
-        ):
-            result[period_id] = used
-    return result
+    """Sessions used per membership period, in one query."""
+    return live_counts(MembershipUse.period_id, period_ids)
 
 
 def use_problem(membership: ClientMembership, appointment: Appointment, day: date) -> str | None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
@@ -22,6 +22,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..money import divide_half_up
 from .calendar import add_months
+from .usage import live_counts
 
 # Shown to staff before they refund; refund_quote applies it.
 REFUND_POLICY = (
@@ -139,17 +140,8 @@ def expiry_for(package: Package, sold_on: date) -> date:
 
 
 def sessions_used(sale_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Live redemptions per sale, in one query."""
-    ids = list(sale_ids)
-    result = dict.fromkeys(ids, 0)
-    if ids:
-        for sale_id, used in db.session.execute(
-            select(PackageRedemption.sale_id, func.count())
-            .where(PackageRedemption.sale_id.in_(ids), PackageRedemption.reversed_at.is_(None))
-            .group_by(PackageRedemption.sale_id)
-        ):
-            result[sale_id] = used
-    return result
+    """Sessions used per package sale, in one query."""
+    return live_counts(PackageRedemption.sale_id, sale_ids)
 
 
 def balance(sale: PackageSale) -> int:
