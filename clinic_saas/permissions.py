@@ -40,7 +40,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "menu.manage": frozenset({OWNER, MANAGER}),
     "sales.manage": frozenset({OWNER, MANAGER, RECEPTIONIST}),  # sell packages, enrol, redeem
     "sales.refund": frozenset({OWNER, MANAGER}),
-    # Clinical content (intake answers, treatment notes): never receptionists.
+    # Client records: contact details, family links, intake completeness (never its content).
+    "clients.view": EVERYONE,
+    "clients.manage": frozenset({OWNER, MANAGER, RECEPTIONIST}),
+    "clients.merge": frozenset({OWNER, MANAGER}),
+    "clients.export": frozenset({OWNER, MANAGER}),
+    "clients.erase": frozenset({OWNER}),
+    # Send an intake link or open the form at the desk: it shows no answers.
+    "intake.send": EVERYONE,
+    "intake.templates": frozenset({OWNER}),
+    "audit.view": frozenset({OWNER}),
+    # Clinical content (intake answers, red flags, treatment notes): never receptionists.
     "clinical.read": frozenset({OWNER, MANAGER, THERAPIST}),
     "clinical.write": frozenset({THERAPIST, OWNER}),
 }

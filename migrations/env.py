@@ -39,9 +39,11 @@ target_db = current_app.extensions["migrate"].db
 
 
 def render_item(type_, obj, autogen_context):
-    """Render our UTCDateTime as the plain column type it stores, so migrations import nothing."""
+    """Render our column types as the plain types they store, so migrations import nothing."""
     if type_ == "type" and obj.__class__.__name__ == "UTCDateTime":
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and obj.__class__.__name__ in {"EncryptedText", "EncryptedJSON"}:
+        return "sa.Text()"  # Fernet tokens
     return False
 
 

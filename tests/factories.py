@@ -238,3 +238,69 @@ def build_menu(app, schedule: Schedule, today: date = date(2031, 3, 3)) -> Menu:
             return Menu(
                 vat.id, tier.id, category.id, price.id, package.id, sale.id, plan.id, enrolment.id
             )
+
+
+def add_intake(
+    app,
+    schedule: Schedule,
+    *,
+    client_id: uuid.UUID | None = None,
+    codes: tuple[str, ...] = (),
+    sites: dict[str, str] | None = None,
+    signed_at: datetime | None = None,
+) -> uuid.UUID:
+    """A signed intake of the default form, ticking these contraindication or medication codes."""
+    from clinic_saas.clinical.contraindications import MEDICATIONS, flags_from_answers
+    from clinic_saas.clinical.templates import current_template
+    from clinic_saas.models import IntakeResponse
+    from clinic_saas.models.base import utcnow
+
+    medication_codes = {m.code for m in MEDICATIONS}
+    with app.app_context():
+        clinic = db.session.get(Clinic, schedule.clinic_id)
+        with tenancy.bound_to(clinic):
+            template = current_template()
+            picked = [c for c in codes if c not in medication_codes]
+            meds = [c for c in codes if c in medication_codes]
+            answers = {
+                "activity": "Running, 40 km a week",
+                "upcoming_events": "",
+                "goals": "Stay injury-free before the marathon",
+                "injuries": [{"site": "left calf", "since": "March", "pain": 4}],
+                "medical_history": {"answer": "no", "detail": ""},
+                "surgery": {"answer": "no", "detail": ""},
+                "contraindications": {
+                    "none": not picked,
+                    "codes": picked,
+                    "sites": {c: s for c, s in (sites or {}).items() if c in picked},
+                    "details": {},
+                },
+                "medications": {"none": not meds, "codes": meds, "sites": {}, "details": {}},
+                "other_medications": "",
+            }
+            flags = flags_from_answers(template.questions, answers)
+            response = IntakeResponse(
+                client_id=client_id or schedule.client_id,
+                template_id=template.id,
+                answers=answers,
+                flags=flags,
+                has_flags=bool(flags),
+                signed_name="Casey Client",
+                signed_at=signed_at or utcnow(),
+                submitted_via="desk",
+            )
+            db.session.add(response)
+            db.session.commit()
+            return response.id
+
+
+def intake_template_id(app, schedule: Schedule) -> uuid.UUID:
+    """The id of the clinic's current intake form version (version 1 is created on first use)."""
+    from clinic_saas.clinical.templates import current_template
+
+    with app.app_context():
+        clinic = db.session.get(Clinic, schedule.clinic_id)
+        with tenancy.bound_to(clinic):
+            template = current_template()
+            db.session.commit()
+            return template.id

@@ -17,10 +17,12 @@ from clinic_saas.permissions import ACCOUNT, PERMISSIONS, PLATFORM, PUBLIC, decl
 from .conftest import test_config
 from .factories import (
     add_appointment,
+    add_intake,
     add_override,
     add_time_off,
     build_menu,
     build_schedule,
+    intake_template_id,
 )
 
 # Routes outside /c/<clinic_slug>/, reviewed one by one: none of them reads a clinic's records
@@ -44,7 +46,9 @@ REVIEWED_NON_CLINIC_ENDPOINTS = {
     "admin.index": PLATFORM,
     "dev.outbox": PUBLIC,  # registered only outside production, with no SMTP server
     "dev.message": PUBLIC,
-    "public_menu.menu": PUBLIC,  # a clinic's own public price list: active, bookable services
+    "public_menu.menu": PUBLIC,
+    # A client's intake form: the signed token names the clinic and the link (see intake_public).
+    "intake_public.fill": PUBLIC,  # a clinic's own public price list: active, bookable services
 }
 
 
@@ -126,6 +130,8 @@ def _sample_ids(app, clinic_fixture) -> dict[str, str]:
             add_time_off(app, schedule, starts + timedelta(days=7), starts + timedelta(days=8))
         ),
         "appointment_id": str(add_appointment(app, schedule, starts)),
+        "response_id": str(add_intake(app, schedule, codes=("fever",))),
+        "template_id": str(intake_template_id(app, schedule)),
     }
 
 

@@ -1,9 +1,20 @@
 """All models, imported here so that Alembic and the tenancy listeners see every table."""
 
 from .appointment import Appointment, AppointmentStatus
+from .audit import AppendOnlyError, AuditEvent
 from .base import TenantScoped, uuid7
-from .client import Client
+from .client import ERASED_NAME, ActivityLevel, Client
 from .clinic import Clinic
+from .clinical import (
+    FlagAcknowledgement,
+    ImmutableRecordError,
+    IntakeLink,
+    IntakeResponse,
+    IntakeTemplate,
+    NoteAmendment,
+    NoteStatus,
+    TreatmentNote,
+)
 from .memberships import (
     ClientMembership,
     ClientMembershipStatus,
@@ -30,14 +41,23 @@ from .user import Invitation, Membership, Role, User
 __all__ = [
     "CALENDAR_COLOURS",
     "DEFAULT_CATEGORIES",
+    "ERASED_NAME",
+    "ActivityLevel",
+    "AppendOnlyError",
     "Appointment",
     "AppointmentStatus",
+    "AuditEvent",
     "Category",
     "Client",
     "ClientMembership",
     "ClientMembershipStatus",
     "Clinic",
     "DayOverride",
+    "FlagAcknowledgement",
+    "ImmutableRecordError",
+    "IntakeLink",
+    "IntakeResponse",
+    "IntakeTemplate",
     "Invitation",
     "Location",
     "Membership",
@@ -45,6 +65,8 @@ __all__ = [
     "MembershipPlan",
     "MembershipPlanService",
     "MembershipUse",
+    "NoteAmendment",
+    "NoteStatus",
     "Package",
     "PackageRedemption",
     "PackageSale",
@@ -64,6 +86,7 @@ __all__ = [
     "Therapist",
     "TimeOff",
     "TimeOffKind",
+    "TreatmentNote",
     "User",
     "uuid7",
 ]

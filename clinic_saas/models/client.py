@@ -2,24 +2,110 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import enum
+import re
+import uuid
+from datetime import date, datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import Date, Index, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import TenantScoped, UTCDateTime, utcnow
+from ..extensions import db
+from .base import TenantScoped, UTCDateTime, tenant_reference, utcnow
+
+
+class ActivityLevel(enum.StrEnum):
+    RECREATIONAL = "recreational"
+    REGULAR = "regular"
+    COMPETITIVE = "competitive"
+    ELITE = "elite"
+
+    @property
+    def label(self) -> str:
+        return {
+            "recreational": "Recreational (now and then)",
+            "regular": "Regular (weekly training)",
+            "competitive": "Competitive (club or race level)",
+            "elite": "Elite or professional",
+        }[self.value]
+
+
+ERASED_NAME = "Erased client"
+
+
+def search_text_of(first: str | None, last: str | None, email: str | None, phone: str | None):
+    """What search matches against: lowercased name and email, and the phone's bare digits.
+
+    One column with one trigram index (PostgreSQL) serves "contains" searches on all of them.
+    """
+    digits = re.sub(r"\D", "", phone or "")
+    parts = [first or "", last or "", email or "", phone or "", digits]
+    return " ".join(p.lower() for p in parts if p)
 
 
 class Client(TenantScoped):
     __tablename__ = "client"
-    __table_args__ = (Index("ix_client_name", "clinic_id", "last_name", "first_name"),)
+    __table_args__ = (
+        tenant_reference("client", "guardian_id"),
+        Index("ix_client_name", "clinic_id", "last_name", "first_name"),
+        Index("ix_client_guardian", "clinic_id", "guardian_id"),
+        Index(
+            "ix_client_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
     first_name: Mapped[str] = mapped_column(String(80))
     last_name: Mapped[str] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(Text)
+    emergency_contact_name: Mapped[str | None] = mapped_column(String(120))
+    emergency_contact_phone: Mapped[str | None] = mapped_column(String(40))
+    gp_name: Mapped[str | None] = mapped_column(String(120))
+    gp_practice: Mapped[str | None] = mapped_column(String(200))
+    sport: Mapped[str | None] = mapped_column(String(120))
+    activity_level: Mapped[ActivityLevel | None] = mapped_column(
+        db.Enum(
+            ActivityLevel,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    marketing_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Family link: a parent or guardian (also a client) who manages this client's records and
+    # bookings, receives the intake link when the client has no email, and signs for a minor.
+    guardian_id: Mapped[uuid.UUID | None]
+    # Lowercased name, email and phone digits: see search_text_of.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the identity was anonymised on request (erasure.py); the row stays for invoices.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def age_on(self, day: date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def is_minor_on(self, day: date) -> bool:
+        age = self.age_on(day)
+        return age is not None and age < 18
+
+    def refresh_search_text(self) -> None:
+        self.search_text = search_text_of(self.first_name, self.last_name, self.email, self.phone)
+
+
+@event.listens_for(Client, "before_insert")
+@event.listens_for(Client, "before_update")
+def _keep_search_text(_mapper, _connection, target: Client) -> None:
+    target.refresh_search_text()

@@ -20,6 +20,8 @@ class Clinic(db.Model):
         CheckConstraint("length(country) = 2", name="country_iso"),
         CheckConstraint("late_cancellation_hours BETWEEN 0 AND 336", name="late_cancel_window"),
         CheckConstraint("slot_interval_minutes BETWEEN 5 AND 120", name="slot_interval"),
+        CheckConstraint("retention_years BETWEEN 1 AND 100", name="retention_range"),
+        CheckConstraint("intake_valid_months BETWEEN 1 AND 120", name="intake_validity_range"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
@@ -39,6 +41,11 @@ class Clinic(db.Model):
     late_cancellation_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     # Free start times are offered on this grid of the clinic's local clock.
     slot_interval_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # Clinical records are kept this long after the last entry (UK guidance: adults 8 years;
+    # children until 25 or 8 years after the last entry, whichever is later). See erasure.py.
+    retention_years: Mapped[int] = mapped_column(default=8, server_default="8")
+    # An intake older than this is flagged as outdated before the next treatment.
+    intake_valid_months: Mapped[int] = mapped_column(default=12, server_default="12")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
