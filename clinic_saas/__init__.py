@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["ENV_NAME"] == "production" or (config or {}).get("ENV_NAME") == "production":
         app.config.update(settings.PRODUCTION_OVERRIDES)
     app.config.update(config or {})
+    settings.tune_engine(app.config)
     if app.config["ENV_NAME"] == "production":
         settings.check_production(app.config)
     if app.config["PROXY_FIX_X_FOR"]:
@@ -96,15 +97,22 @@ def register_blueprints(app: Flask) -> None:
     from .blueprints import (
         admin,
         appointments,
+        audit,
         auth,
+        clients,
         clinics,
         dashboard,
+        intake,
+        intake_forms,
+        intake_public,
         invitations,
         locations,
         main,
         menu,
+        notes,
         packages,
         public_menu,
+        records,
         roster,
         sales,
         settings,
@@ -127,6 +135,13 @@ def register_blueprints(app: Flask) -> None:
         menu,
         packages,
         sales,
+        clients,
+        intake,
+        intake_forms,
+        intake_public,
+        notes,
+        records,
+        audit,
         public_menu,
         admin,
     ):
@@ -213,8 +228,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import create_admin, roll_memberships, seed_demo
+    from .cli import create_admin, reencrypt_clinical, roll_memberships, seed_demo
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_admin)
     app.cli.add_command(roll_memberships)
+    app.cli.add_command(reencrypt_clinical)

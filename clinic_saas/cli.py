@@ -12,7 +12,14 @@ from .extensions import db
 from .models import User
 from .models.base import utcnow
 
-__all__ = ["DEMO_CLINICS", "DEMO_PASSWORD", "create_admin", "roll_memberships", "seed_demo"]
+__all__ = [
+    "DEMO_CLINICS",
+    "DEMO_PASSWORD",
+    "create_admin",
+    "reencrypt_clinical",
+    "roll_memberships",
+    "seed_demo",
+]
 
 
 @click.command("seed-demo")
@@ -69,3 +76,22 @@ def roll_memberships() -> None:
             click.echo(f"{clinic.slug}: {added} new period(s)")
     db.session.commit()
     click.echo(f"{total} new membership period(s) in all.")
+
+
+@click.command("reencrypt-clinical")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@with_appcontext
+def reencrypt_clinical(batch_size: int) -> None:
+    """Re-encrypt every clinical value under the first key of CLINICAL_DATA_KEYS (safe to repeat).
+
+    Put the new key in front of CLINICAL_DATA_KEYS, run this, then remove the old key.
+    """
+    from .clinical.reencrypt import ReencryptionError, reencrypt_all
+    from .crypto import ClinicalKeyError
+
+    try:
+        counts = reencrypt_all(batch_size=batch_size, report=lambda count: click.echo(str(count)))
+    except (ClinicalKeyError, ReencryptionError) as exc:
+        raise click.ClickException(f"re-encryption stopped: {exc}") from exc
+    total = sum(c.rewritten for c in counts)
+    click.echo(f"{total} value(s) re-encrypted under the newest key.")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from . import tenancy
 from .accounts.passwords import hash_password
 from .accounts.signup import find_user_by_email
+from .demo_clinical import seed_clinical
 from .extensions import db
 from .menu import entitlements, memberships, packages
 from .menu.calendar import add_months
@@ -277,6 +278,7 @@ def _seed_schedule(clinic: Clinic, plan: dict) -> None:
     offers = _seed_offers(plan, services, clients, rng, today - timedelta(days=10))
     _seed_bookings(clinic, rng, therapists, services, clients, today, plan["bookings_per_day"])
     _seed_entitlement_use(clinic, offers)
+    seed_clinical(clinic, clients, rng)
 
 
 def _seed_pricing(clinic, plan, services, therapists, today) -> None:

@@ -32,13 +32,19 @@ class NavItem:
 
 CLINIC_NAV = (
     NavItem("Home", "dashboard.home", "clinic.view"),
-    NavItem("Appointments", "appointments.day", "appointments.view"),
+    NavItem("Appointments", "appointments.day", "appointments.view", sections=("notes",)),
     NavItem("My schedule", "appointments.mine", "appointments.attend", frozenset({Role.THERAPIST})),
+    NavItem("Clients", "clients.index", "clients.view", sections=("intake", "records")),
     NavItem("Roster", "roster.week", "roster.view"),
     NavItem("Menu", "menu.index", "menu.view", sections=("packages",)),
     NavItem("Sales", "sales.index", "sales.manage"),
     NavItem("Staff", "staff.index", "staff.view", sections=("therapists",)),
-    NavItem("Settings", "settings.edit", "clinic.settings", sections=("locations",)),
+    NavItem(
+        "Settings",
+        "settings.edit",
+        "clinic.settings",
+        sections=("locations", "intake_forms", "audit"),
+    ),
 )
 
 

@@ -95,3 +95,38 @@ def test_create_admin_refuses_a_weak_password(app):
 def test_only_platform_operators_see_the_platform_overview(client, auth, clinic_a):
     auth.login_as("owner", clinic_a)
     assert client.get("/admin/").status_code == 404
+
+
+def test_the_demo_clinic_has_client_records_with_intakes_flags_and_signed_notes(app):
+    from clinic_saas.clinical import status
+    from clinic_saas.models import Client, IntakeResponse, NoteStatus, TreatmentNote
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    with app.app_context():
+        northside = db.session.scalar(select(Clinic).where(Clinic.slug == "northside"))
+        with tenancy.bound_to(northside):
+            levels = {
+                (flag["level"], flag["site"])
+                for response in db.session.scalars(select(IntakeResponse))
+                for flag in response.flags
+            }
+            child = db.session.scalar(select(Client).where(Client.guardian_id.is_not(None)))
+            notes = list(db.session.scalars(select(TreatmentNote)))
+            upcoming = db.session.scalars(
+                select(Appointment.client_id)
+                .join(Therapist, Therapist.id == Appointment.therapist_id)
+                .where(
+                    Appointment.status == AppointmentStatus.BOOKED,
+                    Therapist.membership_id.is_not(None),
+                )
+            ).all()
+            flagged_upcoming = [s for s in status.summaries(upcoming).values() if s.has_flags]
+            all_ids = db.session.scalars(select(Client.id)).all()
+            states = {s.state for s in status.summaries(all_ids).values()}
+    assert ("absolute", "right ankle") in levels
+    assert ("local", "left calf") in levels
+    assert child is not None and child.is_minor_on(child.created_at.date())
+    assert notes and all(n.status == NoteStatus.SIGNED for n in notes)
+    assert all(n.content["techniques"] and n.content["pain_before"] is not None for n in notes)
+    assert len(flagged_upcoming) >= 2  # Tom Turner's next clients carry the two red flags
+    assert {s.value for s in states} == {"missing", "outdated", "current"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -245,10 +246,19 @@ def test_owner_edits_clinic_settings(client, auth, clinic_a):
         "address": "1 Road",
         "website": "https://northside.example",
         "tax_registration": "GB999",
+        "retention_years": "10",
+        "intake_valid_months": "6",
     }
     assert client.post_form("/c/northside/settings/", data).status_code == 302
     page = client.get("/c/northside/").data
     assert b"Northside Sports Massage &amp; Rehab" in page
+    settings_page = client.get("/c/northside/settings/").data
+    retention = re.search(rb'<input[^>]*name="retention_years"[^>]*>', settings_page)
+    validity = re.search(rb'<input[^>]*name="intake_valid_months"[^>]*>', settings_page)
+    assert b'value="10"' in retention.group() and b'value="6"' in validity.group()
+    too_short = client.post_form("/c/northside/settings/", dict(data, retention_years="0"))
+    assert too_short.status_code == 400
+    assert b"Number must be between 1 and 100" in too_short.data
     bad = client.post_form("/c/northside/settings/", dict(data, website="not a url"))
     assert bad.status_code == 400
     assert b"Invalid URL" in bad.data

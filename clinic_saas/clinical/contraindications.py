@@ -54,9 +54,7 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("influence", "Under the influence of alcohol or drugs", FlagLevel.ABSOLUTE),
     Condition("haemophilia", "Haemophilia or another bleeding disorder", FlagLevel.ABSOLUTE),
     Condition("acute_injury", "Acute injury less than 72 hours old", FlagLevel.ABSOLUTE, True),
-    Condition(
-        "organ_disease", "Advanced liver, kidney or respiratory disease", FlagLevel.ABSOLUTE
-    ),
+    Condition("organ_disease", "Advanced liver, kidney or respiratory disease", FlagLevel.ABSOLUTE),
     Condition("dvt", "Deep vein thrombosis or blood clots", FlagLevel.LOCAL, True),
     Condition("recent_surgery", "Surgery in the last 3 months", FlagLevel.LOCAL, True),
     Condition("open_wound", "Open wounds or cuts", FlagLevel.LOCAL, True),

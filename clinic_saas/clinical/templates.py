@@ -15,7 +15,8 @@ A template is a list of questions. Each question is a dict:
 
 kinds and the answer each stores:
     text, textarea, date (ISO), choice   -> str ("" when left empty)
-    yesno                                -> {"answer": "yes" | "no", "detail": str}
+    yesno                                -> {"answer": "yes" | "no" | "" (not answered),
+                                             "detail": str}
     scale (0-10)                         -> int | None
     injuries                             -> [{"site": str, "since": str, "pain": int}] (<= 3)
     contraindications, medications       -> {"none": bool, "codes": [...], "sites": {code: str},
@@ -23,6 +24,8 @@ kinds and the answer each stores:
 """
 
 from __future__ import annotations
+
+import re
 
 from flask import g
 from sqlalchemy import select
@@ -188,3 +191,127 @@ def publish(title: str, questions: list[dict], consent_text: str) -> IntakeTempl
     db.session.flush()
     return template
 
+
+# Editing: what an owner may change, checked before publish() -------------------------------------
+
+CUSTOM_KINDS = ("text", "textarea", "yesno", "scale", "choice", "date")
+KIND_LABELS = {
+    "text": "Short text",
+    "textarea": "Long text",
+    "yesno": "Yes / no (with details)",
+    "scale": "Scale 0-10",
+    "choice": "One of several options",
+    "date": "Date",
+    "injuries": "Injuries (where, since when, pain 0-10)",
+    "contraindications": "Contraindication checklist",
+    "medications": "Medication and device checklist",
+}
+# Checklists always need an answer: either the ticked items or an explicit "None of these".
+ALWAYS_REQUIRED = ("contraindications", "medications")
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+KEY_BASE_MAX = 36  # leaves room for a "_2" suffix within the 40 characters of a key
+TITLE_MIN, TITLE_MAX = 3, 120
+LABEL_MIN, LABEL_MAX = 3, 300
+HELP_MAX = 300
+SECTION_MAX = 80
+OPTION_MAX = 120
+OPTIONS_MIN, OPTIONS_MAX = 2, 20
+CONSENT_MIN, CONSENT_MAX = 20, 5000
+QUESTIONS_MAX = 60
+TEMPLATE_ERROR = "_template"  # errors key for the question list as a whole
+
+
+def key_for(label: str, taken: set[str]) -> str:
+    """A stable answer key for a new question, from its label: "Preferred pressure?" ->
+    "preferred_pressure" (then "preferred_pressure_2" ... if taken)."""
+    base = ""
+    for word in re.findall(r"[a-z0-9]+", label.lower()):
+        candidate = f"{base}_{word}" if base else word
+        if len(candidate) > KEY_BASE_MAX:
+            base = base or word[:KEY_BASE_MAX]
+            break
+        base = candidate
+    if not base or not base[0].isalpha():
+        base = f"q_{base}".strip("_") if base else "question"
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}_{n}", n + 1
+    return key
+
+
+def _check_question(question: dict) -> str | None:
+    kind = question.get("kind")
+    if kind not in KINDS:
+        return "Choose what kind of answer this question takes."
+    label = question.get("label") or ""
+    if not LABEL_MIN <= len(label) <= LABEL_MAX:
+        return f"Write the question in {LABEL_MIN} to {LABEL_MAX} characters."
+    if len(question.get("help") or "") > HELP_MAX:
+        return f"Keep the hint under {HELP_MAX} characters."
+    if not 1 <= len(question.get("section") or "") <= SECTION_MAX:
+        return f"Give the section heading in 1 to {SECTION_MAX} characters."
+    options = question.get("options") or []
+    if kind == "choice":
+        if len(options) < OPTIONS_MIN:
+            return "Give at least two options, one per line."
+        if len(options) > OPTIONS_MAX:
+            return f"Give at most {OPTIONS_MAX} options."
+        if len(set(options)) != len(options):
+            return "Each option must be different."
+        if any(not option or len(option) > OPTION_MAX for option in options):
+            return f"Keep each option under {OPTION_MAX} characters."
+    elif options:
+        return (
+            "Options are only for a question answered by choosing one: change its kind, "
+            "or clear the options."
+        )
+    if kind in ALWAYS_REQUIRED and not question.get("required"):
+        return "A checklist always needs an answer (the items, or 'None of these')."
+    return None
+
+
+def check_template(
+    title: str, questions: list[dict], consent_text: str, previous: list[dict]
+) -> dict[str, str]:
+    """Problems with a version about to be published, by field: "title", "consent_text", a
+    question's key, or TEMPLATE_ERROR. The clinical core of `previous` must be kept, with the
+    same keys and kinds, and only the custom kinds may be added."""
+    errors: dict[str, str] = {}
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        errors["title"] = f"Give the form a title of {TITLE_MIN} to {TITLE_MAX} characters."
+    if not CONSENT_MIN <= len(consent_text) <= CONSENT_MAX:
+        errors["consent_text"] = (
+            f"Write the consent the client signs, in {CONSENT_MIN} to {CONSENT_MAX} characters."
+        )
+    if not questions:
+        errors[TEMPLATE_ERROR] = "A form needs at least one question."
+    elif len(questions) > QUESTIONS_MAX:
+        errors[TEMPLATE_ERROR] = f"A form can have at most {QUESTIONS_MAX} questions."
+    core = {q["key"]: q for q in previous if is_clinical_core(q)}
+    seen: set[str] = set()
+    for question in questions:
+        key = question.get("key") or ""
+        if not KEY_PATTERN.match(key):
+            errors[TEMPLATE_ERROR] = "Each question needs a key of lowercase letters and digits."
+            continue
+        if key in seen:
+            errors[key] = "Two questions have the same key."
+            continue
+        seen.add(key)
+        problem = _check_question(question)
+        if problem is None and key in core:
+            if question["kind"] != core[key]["kind"] or not is_clinical_core(question):
+                problem = "This question is part of the clinical core: its kind cannot change."
+        elif problem is None and (
+            is_clinical_core(question) or question["kind"] not in CUSTOM_KINDS
+        ):
+            problem = "Only short text, long text, yes/no, scale, choice or date can be added."
+        if problem:
+            errors[key] = problem
+    missing = [core[k]["label"] for k in core if k not in seen]
+    if missing:
+        errors[TEMPLATE_ERROR] = (
+            "These questions are part of the clinical core and cannot be removed: "
+            + "; ".join(missing)
+        )
+    return errors

@@ -1,7 +1,8 @@
 """What pays for a completed session: a membership period with sessions left, else a package.
 
 Called when an appointment is completed. Memberships come first because their sessions lapse at
-the end of each month; among packages, the one expiring soonest is used first.
+the end of each month; then the client's own packages, then a shareable package bought by their
+family (their guardian, or their children); among packages, the one expiring soonest first.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ..clients.family import family_ids
 from ..extensions import db
 from ..models import (
     Appointment,
@@ -47,16 +49,26 @@ def apply_on_completion(appointment: Appointment, day: date):
         memberships.roll_periods(membership, day)
         if memberships.use_problem(membership, appointment, day) is None:
             return memberships.use(membership, appointment, day)
-    sales = db.session.scalars(
-        select(PackageSale)
-        .where(
-            PackageSale.client_id == appointment.client_id,
-            PackageSale.refunded_at.is_(None),
-            PackageSale.expires_on >= day,
-        )
-        .order_by(PackageSale.expires_on, PackageSale.created_at)
-    ).all()
-    for sale in sales:
+    for sale in _usable_sales([appointment.client_id], day):
+        if packages.redemption_problem(sale, appointment, day) is None:
+            return packages.redeem(sale, appointment, day)
+    for sale in _usable_sales(family_ids(appointment.client), day, shared_only=True):
         if packages.redemption_problem(sale, appointment, day) is None:
             return packages.redeem(sale, appointment, day)
     return None
+
+
+def _usable_sales(client_ids, day: date, *, shared_only: bool = False) -> list[PackageSale]:
+    """The packages of these clients that are neither refunded nor expired, soonest expiry first."""
+    ids = list(client_ids)
+    if not ids:
+        return []
+    query = select(PackageSale).where(
+        PackageSale.client_id.in_(ids),
+        PackageSale.refunded_at.is_(None),
+        PackageSale.expires_on >= day,
+    )
+    if shared_only:
+        query = query.where(PackageSale.shareable.is_(True))
+    query = query.order_by(PackageSale.expires_on, PackageSale.created_at)
+    return list(db.session.scalars(query))

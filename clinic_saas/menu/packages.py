@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from ..clients import family
 from ..extensions import db
 from ..models import (
     Appointment,
@@ -178,13 +179,18 @@ def client_sales(client_id: uuid.UUID, today: date) -> list[dict]:
     ]
 
 
+def _shared_with(sale: PackageSale, client_id: uuid.UUID) -> bool:
+    """A shareable package may pay for its buyer's family: their guardian or their children."""
+    return sale.shareable and family.related(sale.client_id, client_id)
+
+
 def redemption_problem(sale: PackageSale, appointment: Appointment, day: date) -> str | None:
     """Why this sale cannot pay for this appointment's session, or None when it can."""
     used = sessions_used([sale.id])[sale.id]
     state = status(sale, used, day)
     if state != "active":
         return f"{sale.name} is {state}."
-    if appointment.client_id != sale.client_id:
+    if appointment.client_id != sale.client_id and not _shared_with(sale, appointment.client_id):
         return f"{sale.name} belongs to another client."
     services = package_service_ids([sale.package_id])[sale.package_id]
     if appointment.service_id not in services:

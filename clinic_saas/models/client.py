@@ -54,6 +54,8 @@ class Client(TenantScoped):
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+            # No pending list: a search never scans recent inserts one by one (bench/README.md).
+            postgresql_with={"fastupdate": "off"},
         ).ddl_if(dialect="postgresql"),
     )
 

@@ -335,6 +335,7 @@ def upgrade():
             ["search_text"],
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+            postgresql_with={"fastupdate": "off"},
         )
         # The audit log is append-only whoever connects.
         op.execute(

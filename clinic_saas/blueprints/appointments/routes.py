@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ...clients import ClientError, create_client, search_clients
+from ...clinical import flags, notes
 from ...extensions import db
 from ...menu import entitlements, packages
 from ...models import (
@@ -245,6 +246,7 @@ def day():
     mine = g.membership.role == Role.THERAPIST or any(
         c.therapist.membership_id == g.membership.id for c in sheet.columns
     )
+    red_flags = flags.load(appointments)  # the cancelled, listed under the grid, have none
     return render_template(
         "appointments/day.html",
         sheet=sheet,
@@ -256,6 +258,7 @@ def day():
         show_mine=mine,
         action_form=ActionForm(),
         here=request.full_path.rstrip("?"),
+        red_flags=red_flags,
     )
 
 
@@ -288,6 +291,11 @@ def mine():
     away = time_off_between([therapist.id], window.start, window.end)[therapist.id]
     sites = {s.id: s.name for s in db.session.scalars(select(Location))}
     days = plan_days(on, last, tz, blocks, away, list(appointments))
+    # Flag lines for the first day; the next days show the intake badges only.
+    red_flags = flags.load(appointments, decrypt=days[0].appointments)
+    note_status = {}
+    if can("clinical.read"):
+        note_status = notes.statuses([a.id for a in days[0].appointments])
     return render_template(
         "appointments/mine.html",
         therapist=therapist,
@@ -298,6 +306,8 @@ def mine():
         site_names=sites,
         action_form=ActionForm(),
         here=request.full_path.rstrip("?"),
+        red_flags=red_flags,
+        note_status=note_status,
     )
 
 
@@ -507,6 +517,11 @@ def detail(appointment_id: str):
 
 def _detail_page(appointment: Appointment, cancel_form: CancelForm, status: int = 200):
     now = utcnow()
+    # An error page is rolled back with its audit events: it shows no flag text.
+    red_flags = flags.load([appointment], decrypt=status < 400)
+    note_status = None
+    if can("clinical.read"):
+        note_status = notes.statuses([appointment.id]).get(appointment.id)
     return render_template(
         "appointments/detail.html",
         appointment=appointment,
@@ -515,7 +530,22 @@ def _detail_page(appointment: Appointment, cancel_form: CancelForm, status: int 
         late_now=booking.is_late_cancellation(g.clinic, appointment, now),
         started=now >= appointment.starts_at,
         clinic=g.clinic,
+        red_flags=red_flags,
+        note_status=note_status,
+        note_blocked=_note_blocked(appointment, red_flags),
+        may_treat=flags.may_treat(appointment),
     ), status
+
+
+def _note_blocked(appointment: Appointment, red_flags: flags.RedFlags) -> str | None:
+    """Why the note cannot be written yet, from what the page has loaded already."""
+    if appointment.status == AppointmentStatus.NO_SHOW:
+        return "The client did not come: there is no session to write up."
+    if appointment.status not in notes.WRITABLE_STATUSES:
+        return "The note can be written once the client is checked in."
+    if red_flags.needs_acknowledgement(appointment):
+        return "Acknowledge the red flags before writing the note."
+    return None
 
 
 def _attend(appointment_id: str, change: Callable[[Appointment], None], done: str):

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
 from ...extensions import db
 from ...permissions import requires
 from ..forms import ClinicContactForm, ClinicDetailsForm
 
 
-class SettingsForm(ClinicDetailsForm, ClinicContactForm):
+class RecordsForm(FlaskForm):
+    retention_years = IntegerField(
+        "Keep clinical records for (years after the last entry)",
+        validators=[InputRequired("Enter a number of years."), NumberRange(1, 100)],
+        description="UK guidance: at least 8 years for adults; children's records are kept "
+        "until they are 25 whatever this says. Erasure requests are refused before then.",
+    )
+    intake_valid_months = IntegerField(
+        "An intake is out of date after (months)",
+        validators=[InputRequired("Enter a number of months."), NumberRange(1, 120)],
+        description="Therapists are warned to ask for a new intake before treating.",
+    )
+
+
+class SettingsForm(ClinicDetailsForm, ClinicContactForm, RecordsForm):
     pass
 
 
@@ -32,6 +49,8 @@ def edit():
         clinic.country = form.country.data
         for field in ("email", "phone", "address", "website", "tax_registration"):
             setattr(clinic, field, getattr(form, field).data or None)
+        clinic.retention_years = form.retention_years.data
+        clinic.intake_valid_months = form.intake_valid_months.data
         db.session.flush()
         flash("Clinic settings saved.", "success")
         return redirect(url_for("settings.edit"))
