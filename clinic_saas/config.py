@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -118,6 +119,13 @@ class InsecureConfigurationError(RuntimeError):
     """Raised when a production app would start with a development secret or key."""
 
 
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (ValueError, UnicodeEncodeError):
+        return False
+
+
 def check_production(config: dict) -> None:
     """Refuse to run in production with a secret or key that ships in this repository."""
     problems = []
@@ -127,6 +135,9 @@ def check_production(config: dict) -> None:
     keys = [k.strip() for k in (config.get("CLINICAL_DATA_KEYS") or "").split(",") if k.strip()]
     if not keys or DEV_CLINICAL_DATA_KEY in keys:
         problems.append("CLINICAL_DATA_KEYS must hold your own Fernet keys, newest first")
+    elif not all(_is_fernet_key(k) for k in keys):
+        # Found now rather than at the first intake a client signs.
+        problems.append("CLINICAL_DATA_KEYS holds a value that is not a Fernet key")
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append("DATABASE_URL must point at PostgreSQL in production")
     if "dev_fake" in (config.get("STRIPE_SECRET_KEY") or ""):

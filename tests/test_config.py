@@ -24,6 +24,8 @@ PRODUCTION = {
         ({"SECRET_KEY": "dev-only-secret-key-not-for-production"}, "SECRET_KEY"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"CLINICAL_DATA_KEYS": DEV_CLINICAL_DATA_KEY}, "CLINICAL_DATA_KEYS"),
+        ({"CLINICAL_DATA_KEYS": "not-a-fernet-key"}, "not a Fernet key"),
+        ({"CLINICAL_DATA_KEYS": PRODUCTION["CLINICAL_DATA_KEYS"] + ",short"}, "not a Fernet key"),
         ({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.sqlite"}, "DATABASE_URL"),
         ({"STRIPE_SECRET_KEY": "sk_test_dev_fake"}, "STRIPE_SECRET_KEY"),
         ({"MAIL_SERVER": ""}, "MAIL_SERVER"),
