@@ -229,20 +229,20 @@ def test_clearing_optional_fields_leaves_them_empty(app, client, auth, clinic_a)
 
 
 @pytest.mark.parametrize(
-    ("fields", "field"),
+    ("fields", "refusal", "field"),
     [
-        ({"surname": "Runner"}, None),
-        ({"date_of_birth": "yesterday"}, "date_of_birth"),
-        ({"marketing_consent": "yes"}, None),
+        ({"surname": "Runner"}, TypeError, None),
+        ({"date_of_birth": "yesterday"}, ClientError, "date_of_birth"),
+        ({"marketing_consent": "yes"}, ClientError, None),
     ],
 )
-def test_update_client_refuses_what_is_not_a_field_value(app, clinic_a, fields, field):
+def test_update_client_refuses_what_is_not_a_field_value(app, clinic_a, fields, refusal, field):
     ada_id = _add(app, clinic_a, "Ada", "Runner", "ada@example.com")
     with bound(app, clinic_a):
         ada = db.session.scalar(select(Client).where(Client.id == ada_id))
-        with pytest.raises((ClientError, TypeError)) as refused:
+        with pytest.raises(refusal) as refused:
             update_client(ada, **fields)
-        if isinstance(refused.value, ClientError):
+        if refusal is ClientError:
             assert refused.value.field == field
         db.session.rollback()
 

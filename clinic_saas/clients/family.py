@@ -73,7 +73,7 @@ def related(a_id: uuid.UUID, b_id: uuid.UUID) -> bool:
     return bool(count)
 
 
-def _has_children(client: Client) -> bool:
+def has_children(client: Client) -> bool:
     return (
         db.session.scalar(select(Client.id).where(Client.guardian_id == client.id).limit(1))
         is not None
@@ -111,7 +111,7 @@ def link_child(guardian: Client, child: Client) -> Client:
             f"{child.full_name} is already in the family of {name}: unlink them there first.",
             "child",
         )
-    if _has_children(child):
+    if has_children(child):
         raise ClientError(
             f"{child.full_name} is the guardian of a family of their own: "
             "a guardian cannot be someone's child.",

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from ..clinical import audit
 from ..extensions import db
 from ..models import Client, TenantScoped
-from .family import guardian_of
+from .family import guardian_of, has_children
 from .records import ClientError
 
 # Filled from the duplicate when blank on the kept record. A person's emergency contact is a pair:
@@ -91,18 +91,13 @@ def merge_problem(keep: Client, duplicate: Client) -> str | None:
             "people, not a duplicate."
         )
     keep_parent = keep.guardian_id or duplicate.guardian_id
-    keep_children = _has_children(keep) or _has_children(duplicate)
+    keep_children = has_children(keep) or has_children(duplicate)
     if keep_parent is not None and keep_children:
         return (
             "One record is in a family as a child and the other is a guardian: merged, the client "
             "would be both. Unlink the family first."
         )
     return None
-
-
-def _has_children(client: Client) -> bool:
-    row = db.session.scalar(select(Client.id).where(Client.guardian_id == client.id).limit(1))
-    return row is not None
 
 
 def merge_clients(keep: Client, duplicate: Client) -> dict[str, int]:

@@ -27,12 +27,17 @@ from ..menu.pricing import today_in
 from ..models import Client, Clinic, IntakeLink, IntakeResponse, IntakeTemplate, Membership
 from ..models.base import utcnow
 from . import audit
-from .contraindications import CONDITIONS, MEDICATIONS, FlagLevel, flags_from_answers
+from .contraindications import (
+    CONDITIONS,
+    DETAIL_MAX,
+    MEDICATIONS,
+    SITE_MAX,
+    FlagLevel,
+    flags_from_answers,
+)
 
 TEXT_MAX = 200
 TEXTAREA_MAX = 2000
-SITE_MAX = 120
-DETAIL_MAX = 500
 SINCE_MAX = 60
 ANSWERS_MAX = 20_000  # characters of the whole answers document, as JSON
 INJURY_ROWS = 3

@@ -170,12 +170,6 @@ def current_template() -> IntakeTemplate:
     return template
 
 
-def template_version(version: int) -> IntakeTemplate | None:
-    return db.session.scalars(
-        select(IntakeTemplate).where(IntakeTemplate.version == version)
-    ).first()
-
-
 def publish(title: str, questions: list[dict], consent_text: str) -> IntakeTemplate:
     """A new version after the current one. Callers validate the questions first."""
     newest = current_template()

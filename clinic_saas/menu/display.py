@@ -8,7 +8,7 @@ what is stored, parsed and shown always agrees.
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 
@@ -75,3 +75,10 @@ def amount_input(amount_minor: int, currency: str) -> str:
 def day_text(day: date) -> str:
     """A date the way the back office writes it: '1 Jan 2027'."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def instant_text(instant: datetime, tz: tzinfo) -> str:
+    """An instant in a clinic's own time, the way the back office writes it: 'Tue 3 Mar 2026,
+    10:00'."""
+    local = instant.astimezone(tz)
+    return f"{local:%a} {day_text(local.date())}, {local:%H:%M}"

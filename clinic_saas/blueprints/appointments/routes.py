@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -37,6 +36,7 @@ from ...scheduling.intervals import Interval, local_day_range
 from ...scheduling.roster import time_off_between, working_blocks
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
+from ..redirects import local_path
 from .daysheet import build_day_sheet, plan_days
 from .forms import (
     FIRST_DAY,
@@ -134,18 +134,10 @@ def _template_helpers() -> dict:
     }
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Return only to a page of this clinic's appointment book (never to another site)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith(url_for(".day")):
-        return None
-    return target
-
-
 def _back(form, appointment: Appointment) -> str:
-    return _safe_next(form.next.data) or url_for(".detail", appointment_id=appointment.id)
+    """Back to the page of the appointment book the action was taken from, or the appointment."""
+    back = local_path(form.next.data, within=url_for(".day"))
+    return back or url_for(".detail", appointment_id=appointment.id)
 
 
 # Free times, grouped for people ------------------------------------------------------------------

@@ -8,17 +8,19 @@ and so does a PostgreSQL trigger).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, g, render_template, request, url_for
 from sqlalchemy import and_, or_, select
 
 from ...clients import search_clients
+from ...clients.records import clients_by_id
 from ...clinical.audit import ACTIONS
 from ...extensions import db
-from ...menu.display import day_text
+from ...menu.display import instant_text
 from ...models import ERASED_NAME, AuditEvent, Client, Membership, User
 from ...permissions import requires
+from ...scheduling.intervals import local_instant
 from ...tenancy import parse_id
 from .forms import AuditFilterForm
 
@@ -30,8 +32,7 @@ MERGED_NAME = "Merged client"  # the client row is gone: folded into another rec
 
 
 def _clinic_time(instant: datetime) -> str:
-    local = instant.astimezone(g.clinic.tz)
-    return f"{local:%a} {day_text(local.date())}, {local:%H:%M}"
+    return instant_text(instant, g.clinic.tz)
 
 
 def _subject(event: AuditEvent) -> str:
@@ -69,7 +70,7 @@ def _template_helpers() -> dict:
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=g.clinic.tz).astimezone(UTC)
+    return local_instant(day, time.min, g.clinic.tz)
 
 
 def _cursor(event: AuditEvent) -> str:
@@ -136,7 +137,7 @@ def index():
     ).all()
     events, more = rows[:PER_PAGE], len(rows) > PER_PAGE
     ids = {e.client_id for e in events if e.client_id} | ({chosen_client} - {None})
-    clients = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(ids)))}
+    clients = clients_by_id(ids)
     older = filter_url(before=_cursor(events[-1])) if more else None
     return _page(form, events, clients, older, matches, chosen_client=chosen_client)
 

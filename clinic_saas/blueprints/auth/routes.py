@@ -27,6 +27,7 @@ from ...extensions import db, limiter, submitted_email_key
 from ...models import User
 from ...models.base import utcnow
 from ...permissions import public
+from ..redirects import local_path
 from .forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
 
 bp = Blueprint("auth", __name__)
@@ -49,13 +50,6 @@ def _form_limit():
 def _failed_login(response) -> bool:
     """Only failed attempts count against the login limits; a redirect is a success."""
     return response.status_code != 302
-
-
-def safe_next(target: str | None) -> str | None:
-    """Accept only a path on this site as a post-login destination (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
 
 
 def start_session(user: User) -> None:
@@ -93,7 +87,7 @@ def login():
             return render_template("auth/login.html", form=form)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(form.password.data)
-        next_url = safe_next(request.args.get("next"))
+        next_url = local_path(request.args.get("next"))
         start_session(user)
         return redirect(next_url or url_for("clinics.index"))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200

@@ -4,7 +4,7 @@ the list and search, a client's page, editing, family links, merging.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
@@ -27,7 +27,8 @@ from ...clients.merge import client_references, preview
 from ...clients.records import clients_by_id, list_clients
 from ...clinical import status as intake_status
 from ...extensions import db
-from ...menu.display import day_text
+from ...menu.display import day_text, instant_text
+from ...menu.pricing import today_in
 from ...models import ERASED_NAME, Appointment, Client
 from ...models.base import utcnow
 from ...permissions import requires
@@ -70,13 +71,8 @@ FIELD_LABELS = {
 }
 
 
-def _today() -> date:
-    return utcnow().astimezone(g.clinic.tz).date()
-
-
-def _clinic_time(instant) -> str:
-    local = instant.astimezone(g.clinic.tz)
-    return f"{local:%a} {day_text(local.date())}, {local:%H:%M}"
+def _clinic_time(instant: datetime) -> str:
+    return instant_text(instant, g.clinic.tz)
 
 
 def _shown(value) -> str:
@@ -127,7 +123,7 @@ def index():
         more=more,
         next_after=clients[-1].id if more and not q else None,
         paged=after is not None,
-        today=_today(),
+        today=today_in(g.clinic),
         search_limit=SEARCH_LIMIT,
     )
 
@@ -241,7 +237,7 @@ def _client_page(
         guardian=guardian,
         children=children,
         intake=intake_status.summary(client.id),
-        today=_today(),
+        today=today_in(g.clinic),
         upcoming=upcoming,
         upcoming_total=upcoming_total,
         past=past,

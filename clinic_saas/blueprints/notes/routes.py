@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload
@@ -22,10 +21,12 @@ from sqlalchemy.orm import joinedload
 from ...clinical import flags, notes
 from ...clinical.flags import AcknowledgementError, may_treat
 from ...clinical.notes import NoteBlocked, NoteError, NoteLocked
+from ...menu.display import day_text
 from ...models import Appointment, TreatmentNote
 from ...permissions import can, requires
 from ...tenancy import get_or_404
 from ...unit_of_work import discard_changes
+from ..redirects import local_path
 from .forms import ActionForm, AmendForm, NoteForm, form_data
 
 bp = Blueprint("notes", __name__, url_prefix="/c/<clinic_slug>/appointments")
@@ -39,19 +40,6 @@ def _appointment_or_404(appointment_id: str) -> Appointment:
         joinedload(Appointment.service),
         joinedload(Appointment.therapist),
     )
-
-
-def local_next(target: str | None) -> str | None:
-    """A page of this clinic to return to; anything else (another site, another clinic) is
-    ignored."""
-    if not target or "\\" in target or any(ord(c) < 32 for c in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or target.startswith("//"):
-        return None
-    if not parts.path.startswith(f"/c/{g.clinic.slug}/"):
-        return None
-    return target
 
 
 def _detail_url(appointment: Appointment) -> str:
@@ -68,7 +56,7 @@ def note_datetime(instant: datetime | None) -> str:
     if instant is None:
         return ""
     local = instant.astimezone(g.clinic.tz)
-    return f"{local:%H:%M} on {local:%a} {local.day} {local:%b %Y}"
+    return f"{local:%H:%M} on {local:%a} {day_text(local.date())}"
 
 
 @bp.context_processor
@@ -92,7 +80,7 @@ def acknowledge(appointment_id: str):
     if not may_treat(appointment):
         abort(403)
     form = ActionForm()
-    back = local_next(form.next.data) or _detail_url(appointment)
+    back = local_path(form.next.data, within=f"/c/{g.clinic.slug}/") or _detail_url(appointment)
     try:
         ack = flags.acknowledge(appointment, g.membership)
     except AcknowledgementError as problem:

@@ -12,7 +12,7 @@ from ...clients.erasure import ErasureRefused, erase, erasure_problems, retentio
 from ...clients.export import client_record, file_name, note_lines
 from ...clinical import audit
 from ...extensions import db
-from ...menu.display import day_text, format_price
+from ...menu.display import day_text, format_price, instant_text
 from ...menu.pricing import today_in
 from ...models import (
     Appointment,
@@ -34,7 +34,7 @@ def _when(iso: str | None) -> str:
     if not iso:
         return "—"
     moment = datetime.fromisoformat(iso)
-    return f"{moment:%a} {day_text(moment.date())}, {moment:%H:%M}"
+    return instant_text(moment, moment.tzinfo)
 
 
 def _on(iso: str | None) -> str:
