@@ -63,9 +63,9 @@ def roll_memberships() -> None:
     from sqlalchemy import select
 
     from . import tenancy
-    from .menu import memberships
     from .menu.pricing import today_in
     from .models import Clinic
+    from .sales import memberships
 
     total = 0
     for clinic in db.session.scalars(select(Clinic).where(Clinic.active.is_(True))):

@@ -15,7 +15,7 @@ from .accounts.passwords import hash_password
 from .accounts.signup import find_user_by_email
 from .demo_clinical import seed_clinical
 from .extensions import db
-from .menu import entitlements, memberships, packages
+from .menu import offers
 from .menu.calendar import add_months
 from .menu.pricing import schedule_price
 from .models import (
@@ -41,6 +41,7 @@ from .models import (
     User,
 )
 from .models.base import utcnow
+from .sales import entitlements, memberships, packages
 from .scheduling import booking
 from .scheduling.availability import free_slots
 from .scheduling.intervals import local_instant
@@ -319,7 +320,7 @@ def _seed_offers(plan, services, clients, rng, sold_on) -> list:
     """Packages and plans on the menu, some sold to clients ten days ago."""
     sold = []
     for name, covered, sessions, price, months, shareable in plan["packages"]:
-        package = packages.save_package(
+        package = offers.save_package(
             None,
             name=name,
             sessions_count=sessions,
@@ -331,7 +332,7 @@ def _seed_offers(plan, services, clients, rng, sold_on) -> list:
         for client in rng.sample(clients, 3):
             sold.append(packages.sell(package, client, sold_on))
     for name, covered, per_period, price in plan["plans"]:
-        offer = memberships.save_plan(
+        offer = offers.save_plan(
             None,
             name=name,
             price_minor=price,

@@ -16,7 +16,6 @@ from clinic_saas.clients import (
     unlink_child,
 )
 from clinic_saas.extensions import db
-from clinic_saas.menu import entitlements
 from clinic_saas.models import (
     Appointment,
     AppointmentStatus,
@@ -25,6 +24,7 @@ from clinic_saas.models import (
     PackageSale,
     Role,
 )
+from clinic_saas.sales import entitlements
 
 from .factories import build_menu, build_schedule
 from .test_clients import BASE, _client, bound

@@ -10,13 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from clinic_saas import tenancy
-from clinic_saas.clients.erasure import (
-    IDENTITY_FIELDS,
-    ErasureRefused,
-    erasable_on,
-    erase,
-    retention,
-)
 from clinic_saas.extensions import db
 from clinic_saas.menu.calendar import add_months
 from clinic_saas.menu.display import day_text
@@ -39,6 +32,13 @@ from clinic_saas.models import (
     TreatmentNote,
 )
 from clinic_saas.models.base import utcnow
+from clinic_saas.records.erasure import (
+    IDENTITY_FIELDS,
+    ErasureRefused,
+    erasable_on,
+    erase,
+    retention,
+)
 
 from .factories import add_appointment, add_intake, build_menu, build_schedule
 from .test_export import add_note

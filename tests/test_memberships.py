@@ -8,9 +8,11 @@ import pytest
 
 from clinic_saas import tenancy
 from clinic_saas.extensions import db
-from clinic_saas.menu import memberships
-from clinic_saas.menu.memberships import MembershipError
+from clinic_saas.menu import offers
+from clinic_saas.menu.offers import OfferError
 from clinic_saas.models import Client, ClientMembershipStatus, Clinic, Service
+from clinic_saas.sales import memberships
+from clinic_saas.sales.memberships import MembershipError
 
 from .factories import build_schedule
 
@@ -23,7 +25,7 @@ def world(app, clinic_a):
         tenancy.bind(clinic)
         client = db.session.get(Client, (clinic.id, schedule.client_id))
         service = db.session.get(Service, (clinic.id, schedule.service_id))
-        plan = memberships.save_plan(
+        plan = offers.save_plan(
             None,
             name="Monthly maintenance",
             price_minor=5000,
@@ -95,12 +97,12 @@ def test_enrolment_rules(world):
 
 def test_a_member_keeps_the_price_they_joined_at(world):
     m = memberships.enrol(world["plan"], world["client"], date(2031, 3, 10), date(2031, 3, 10))
-    memberships.save_plan(
+    offers.save_plan(
         world["plan"],
         name="Monthly maintenance",
         price_minor=6500,
         sessions_per_period=1,
-        service_ids=memberships.plan_service_ids(world["plan"].id),
+        service_ids=offers.plan_service_ids(world["plan"].id),
     )
     memberships.roll_periods(m, date(2031, 4, 10))
     assert m.price_minor == 5000
@@ -114,10 +116,8 @@ def test_a_member_keeps_the_price_they_joined_at(world):
 def test_plans_need_sensible_terms(world, changes, message):
     terms = {"name": "X", "price_minor": 100, "sessions_per_period": 1}
     terms.update(changes)
-    with pytest.raises(MembershipError, match=message):
-        memberships.save_plan(
-            None, service_ids=memberships.plan_service_ids(world["plan"].id), **terms
-        )
+    with pytest.raises(OfferError, match=message):
+        offers.save_plan(None, service_ids=offers.plan_service_ids(world["plan"].id), **terms)
 
 
 def test_the_daily_command_rolls_every_clinics_memberships(app, clinic_a):
@@ -130,7 +130,7 @@ def test_the_daily_command_rolls_every_clinics_memberships(app, clinic_a):
         with tenancy.bound_to(clinic):
             service = db.session.get(Service, (clinic.id, schedule.service_id))
             client = db.session.get(Client, (clinic.id, schedule.client_id))
-            plan = memberships.save_plan(
+            plan = offers.save_plan(
                 None,
                 name="Monthly",
                 price_minor=100,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from clinic_saas import tenancy
 from clinic_saas.extensions import db
-from clinic_saas.menu import memberships, packages
+from clinic_saas.menu import offers
 from clinic_saas.models import (
     Clinic,
     MembershipPlan,
@@ -90,7 +90,7 @@ def _make_package(app, clinic_fixture, schedule, **terms) -> str:
             app,
             clinic_fixture,
             lambda: (
-                packages.save_package(
+                offers.save_package(
                     None, name="Rehab course of 6", service_ids=[schedule.service_id], **values
                 ).id
             ),
@@ -104,7 +104,7 @@ def _make_plan(app, clinic_fixture, schedule) -> str:
             app,
             clinic_fixture,
             lambda: (
-                memberships.save_plan(
+                offers.save_plan(
                     None,
                     name="Monthly maintenance",
                     price_minor=5500,

@@ -8,9 +8,9 @@ import pytest
 
 from clinic_saas import tenancy
 from clinic_saas.extensions import db
-from clinic_saas.menu import entitlements, memberships, packages
+from clinic_saas.menu import offers
 from clinic_saas.menu.calendar import add_months
-from clinic_saas.menu.packages import PackageError
+from clinic_saas.menu.offers import OfferError
 from clinic_saas.models import (
     Appointment,
     Client,
@@ -20,6 +20,8 @@ from clinic_saas.models import (
     PackageSale,
     Service,
 )
+from clinic_saas.sales import entitlements, memberships, packages
+from clinic_saas.sales.packages import PackageError
 from clinic_saas.scheduling import booking
 
 from .factories import build_schedule
@@ -45,7 +47,7 @@ def world(app, clinic_a):
 
 
 def _package(world, sessions=6, price=30000, months=6):
-    return packages.save_package(
+    return offers.save_package(
         None,
         name="Rehab course",
         sessions_count=sessions,
@@ -81,13 +83,13 @@ def _completed_appointment(world, day: date, client=None) -> Appointment:
     ],
 )
 def test_a_package_needs_sensible_terms(world, changes, message):
-    with pytest.raises(PackageError, match=message):
+    with pytest.raises(OfferError, match=message):
         _package(world, **changes)
 
 
 def test_a_package_needs_a_service(world):
-    with pytest.raises(PackageError, match="at least one service"):
-        packages.save_package(
+    with pytest.raises(OfferError, match="at least one service"):
+        offers.save_package(
             None, name="Empty", sessions_count=3, price_minor=100, validity_months=1, service_ids=[]
         )
 
@@ -95,7 +97,7 @@ def test_a_package_needs_a_service(world):
 def test_a_sale_keeps_the_terms_of_the_day_it_was_sold(world):
     package = _package(world)
     sale = packages.sell(package, world["client"], TODAY)
-    packages.save_package(
+    offers.save_package(
         package,
         name="Rehab course (new)",
         sessions_count=8,
@@ -187,7 +189,7 @@ def test_the_package_expiring_soonest_is_used_first(world):
 
 def test_a_membership_session_is_used_before_a_package(world):
     sale = packages.sell(_package(world), world["client"], TODAY)
-    plan = memberships.save_plan(
+    plan = offers.save_plan(
         None,
         name="Monthly maintenance",
         price_minor=5000,

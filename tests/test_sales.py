@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from clinic_saas import tenancy
 from clinic_saas.extensions import db
-from clinic_saas.menu import memberships, packages
+from clinic_saas.menu import offers
 from clinic_saas.menu.calendar import add_months
 from clinic_saas.menu.display import day_text
 from clinic_saas.menu.pricing import today_in
@@ -28,6 +28,7 @@ from clinic_saas.models import (
     PackageSale,
     Role,
 )
+from clinic_saas.sales import memberships, packages
 
 from .factories import build_schedule
 
@@ -41,8 +42,8 @@ def world(app, clinic_a):
     """A schedule, a 6-session package and a monthly plan covering its service: their ids."""
     schedule = build_schedule(app, clinic_a)
 
-    def offers():
-        package = packages.save_package(
+    def add_offers():
+        package = offers.save_package(
             None,
             name="Rehab course of 6",
             sessions_count=6,
@@ -50,7 +51,7 @@ def world(app, clinic_a):
             validity_months=6,
             service_ids=[schedule.service_id],
         )
-        plan = memberships.save_plan(
+        plan = offers.save_plan(
             None,
             name="Monthly maintenance",
             price_minor=5500,
@@ -59,7 +60,7 @@ def world(app, clinic_a):
         )
         return package.id, plan.id
 
-    package_id, plan_id = _in_clinic(app, clinic_a, offers)
+    package_id, plan_id = _in_clinic(app, clinic_a, add_offers)
     return {
         "schedule": schedule,
         "client_id": schedule.client_id,
@@ -110,7 +111,7 @@ def _sell(app, clinic_fixture, world, *, used=0, sold_on=None, client_id=None, *
     def work():
         package = _loaded(Package, world["package_id"])
         if terms:
-            package = packages.save_package(
+            package = offers.save_package(
                 None,
                 name=terms.pop("name", "Short course"),
                 service_ids=[world["schedule"].service_id],

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from clinic_saas import tenancy
 from clinic_saas.extensions import db
-from clinic_saas.menu import packages
+from clinic_saas.menu import offers
 from clinic_saas.menu.pricing import today_in
 from clinic_saas.models import Clinic, PackageSale
 from tests.conftest import PASSWORD
@@ -23,7 +23,7 @@ def _rehab_course(app, clinic_a, schedule) -> str:
     with app.app_context():
         clinic = db.session.get(Clinic, clinic_a.clinic_id)
         with tenancy.bound_to(clinic):
-            package = packages.save_package(
+            package = offers.save_package(
                 None,
                 name="6-session rehab course",
                 sessions_count=6,

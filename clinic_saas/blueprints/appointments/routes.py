@@ -14,7 +14,6 @@ from sqlalchemy.orm import joinedload
 from ...clients import ClientError, create_client, search_clients
 from ...clinical import flags, notes
 from ...extensions import db
-from ...menu import entitlements, packages
 from ...models import (
     Appointment,
     AppointmentStatus,
@@ -29,6 +28,7 @@ from ...models import (
 )
 from ...models.base import utcnow
 from ...permissions import can, requires
+from ...sales import entitlements, packages
 from ...scheduling import booking
 from ...scheduling.availability import Slot, free_slots
 from ...scheduling.booking import BookingError, SlotTaken

@@ -19,10 +19,9 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ...extensions import db
-from ...menu import memberships, packages
+from ...menu import offers
 from ...menu.display import amount_input, format_price
-from ...menu.memberships import MembershipError
-from ...menu.packages import PackageError
+from ...menu.offers import OfferError
 from ...models import MembershipPlan, MembershipPlanService, Package, Service, TaxRate
 from ...money import divide_half_up
 from ...permissions import requires
@@ -87,7 +86,7 @@ def index():
         )
     ).all()
     services = {s.id: s for s in db.session.scalars(select(Service))}
-    covered = packages.package_service_ids(p.id for p in package_rows)
+    covered = offers.package_service_ids(p.id for p in package_rows)
     plan_covered: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     if plan_rows:
         for plan_id, service_id in db.session.execute(
@@ -191,7 +190,7 @@ def edit_package(package_id: str):
 
 
 def _package_page(package: Package | None):
-    current = packages.package_service_ids([package.id])[package.id] if package else set()
+    current = offers.package_service_ids([package.id])[package.id] if package else set()
     values = None
     if package is not None:
         values = _offer_values(
@@ -206,7 +205,7 @@ def _package_page(package: Package | None):
     rates = _prepare(form, package.tax_rate_id if package else None)
     if form.validate_on_submit():
         try:
-            saved = packages.save_package(
+            saved = offers.save_package(
                 package,
                 name=form.name.data,
                 description=form.description.data or None,
@@ -219,7 +218,7 @@ def _package_page(package: Package | None):
                 bookable_online=form.bookable_online.data,
                 active=form.active.data,
             )
-        except PackageError as problem:
+        except OfferError as problem:
             discard_changes()
             _place_error(form, problem, PACKAGE_ERROR_FIELDS)
         else:
@@ -249,7 +248,7 @@ def edit_plan(plan_id: str):
 
 
 def _plan_page(plan: MembershipPlan | None):
-    current = memberships.plan_service_ids(plan.id) if plan else set()
+    current = offers.plan_service_ids(plan.id) if plan else set()
     values = None
     if plan is not None:
         values = _offer_values(plan, current, sessions_per_period=plan.sessions_per_period)
@@ -257,7 +256,7 @@ def _plan_page(plan: MembershipPlan | None):
     rates = _prepare(form, plan.tax_rate_id if plan else None)
     if form.validate_on_submit():
         try:
-            saved = memberships.save_plan(
+            saved = offers.save_plan(
                 plan,
                 name=form.name.data,
                 description=form.description.data or None,
@@ -267,7 +266,7 @@ def _plan_page(plan: MembershipPlan | None):
                 tax_rate=rates.get(form.tax_rate.data),
                 active=form.active.data,
             )
-        except MembershipError as problem:
+        except OfferError as problem:
             discard_changes()
             _place_error(form, problem, PLAN_ERROR_FIELDS)
         else:

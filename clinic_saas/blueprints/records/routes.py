@@ -8,8 +8,6 @@ from datetime import date, datetime
 from flask import Blueprint, Response, flash, g, redirect, render_template, url_for
 from sqlalchemy import func, select
 
-from ...clients.erasure import ErasureRefused, erase, erasure_problems, retention
-from ...clients.export import client_record, file_name, note_lines
 from ...clinical import audit
 from ...extensions import db
 from ...menu.display import day_text, format_price, instant_text
@@ -23,6 +21,8 @@ from ...models import (
     TreatmentNote,
 )
 from ...permissions import requires
+from ...records.erasure import ErasureRefused, erase, erasure_problems, retention
+from ...records.export import client_record, file_name, note_lines
 from ...tenancy import get_or_404
 from .forms import EraseForm, same_name
 

@@ -14,10 +14,8 @@ from wtforms import SelectChoice
 
 from ...clients import ClientError, create_client, search_clients
 from ...extensions import db
-from ...menu import memberships, packages
+from ...menu import offers
 from ...menu.display import day_text, format_price
-from ...menu.memberships import MembershipError
-from ...menu.packages import PackageError
 from ...menu.pricing import today_in
 from ...models import (
     Appointment,
@@ -32,6 +30,9 @@ from ...models import (
     Service,
 )
 from ...permissions import requires
+from ...sales import memberships, packages
+from ...sales.memberships import MembershipError
+from ...sales.packages import PackageError
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
 from .forms import (
@@ -350,7 +351,7 @@ def _sell_page(
 
 
 def _service_names(package: Package) -> list[str]:
-    ids = packages.package_service_ids([package.id])[package.id]
+    ids = offers.package_service_ids([package.id])[package.id]
     if not ids:
         return []
     return list(db.session.scalars(select(Service.name).where(Service.id.in_(ids))))

@@ -3,7 +3,7 @@
 The same dict is downloaded as JSON and rendered as a printable document. Datetimes are ISO 8601
 in the clinic's timezone with their offset, dates are ISO dates, money is integer minor units with
 the currency beside it. It holds clinical content (intake answers, notes): callers check
-clients.export and write the audit event.
+records.export and write the audit event.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sqlalchemy.orm import joinedload
 
 from ..clinical.contraindications import BY_CODE, describe
 from ..extensions import db
-from ..menu.usage import live_counts
 from ..models import (
     Appointment,
     Client,
@@ -36,6 +35,7 @@ from ..models import (
     TreatmentNote,
 )
 from ..models.base import utcnow
+from ..sales.usage import live_counts
 
 FORMAT_VERSION = 1
 

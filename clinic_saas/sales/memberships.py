@@ -16,6 +16,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ..extensions import db
+from ..menu.calendar import add_months
+from ..menu.offers import plan_service_ids
 from ..models import (
     Appointment,
     Client,
@@ -23,12 +25,9 @@ from ..models import (
     ClientMembershipStatus,
     MembershipPeriod,
     MembershipPlan,
-    MembershipPlanService,
     MembershipUse,
-    TaxRate,
 )
 from ..models.base import utcnow
-from .calendar import add_months
 from .usage import live_counts
 
 ACTIVE, PAUSED, CANCELLED = (
@@ -40,60 +39,6 @@ ACTIVE, PAUSED, CANCELLED = (
 
 class MembershipError(ValueError):
     """A membership operation that cannot be done; str() is for people."""
-
-
-def save_plan(
-    plan: MembershipPlan | None,
-    *,
-    name: str,
-    price_minor: int,
-    sessions_per_period: int,
-    service_ids: Iterable[uuid.UUID],
-    tax_rate: TaxRate | None = None,
-    description: str | None = None,
-    active: bool = True,
-) -> MembershipPlan:
-    """Create or change a plan; members keep the price and allowance they joined at."""
-    service_ids = list(dict.fromkeys(service_ids))
-    if not name.strip():
-        raise MembershipError("Give the plan a name.")
-    if not 0 <= price_minor <= 100_000_000:
-        raise MembershipError("Enter a monthly price of zero or more.")
-    if not 1 <= sessions_per_period <= 31:
-        raise MembershipError("A plan includes 1 to 31 sessions a month.")
-    if not service_ids:
-        raise MembershipError("Choose at least one service the sessions can be used for.")
-    if plan is None:
-        plan = MembershipPlan(name=name.strip(), price_minor=0, sessions_per_period=1)
-        db.session.add(plan)
-    plan.name = name.strip()
-    plan.price_minor = price_minor
-    plan.sessions_per_period = sessions_per_period
-    plan.tax_rate_id = tax_rate.id if tax_rate else None
-    plan.description = description
-    plan.active = active
-    db.session.flush()
-    wanted = set(service_ids)
-    links = db.session.scalars(
-        select(MembershipPlanService).where(MembershipPlanService.plan_id == plan.id)
-    ).all()
-    for link in links:
-        if link.service_id not in wanted:
-            db.session.delete(link)
-    have = {link.service_id for link in links}
-    db.session.add_all(
-        MembershipPlanService(plan_id=plan.id, service_id=sid) for sid in wanted - have
-    )
-    db.session.flush()
-    return plan
-
-
-def plan_service_ids(plan_id: uuid.UUID) -> set[uuid.UUID]:
-    return set(
-        db.session.scalars(
-            select(MembershipPlanService.service_id).where(MembershipPlanService.plan_id == plan_id)
-        )
-    )
 
 
 def _new_period(membership: ClientMembership, starts_on: date) -> MembershipPeriod:

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from ..clients import family
 from ..extensions import db
+from ..menu.calendar import add_months
+from ..menu.offers import package_service_ids
 from ..models import (
     Appointment,
     Client,
@@ -17,12 +19,9 @@ from ..models import (
     Package,
     PackageRedemption,
     PackageSale,
-    PackageService,
-    TaxRate,
 )
 from ..models.base import utcnow
 from ..money import divide_half_up
-from .calendar import add_months
 from .usage import live_counts
 
 # Shown to staff before they refund; refund_quote applies it.
@@ -35,81 +34,6 @@ REFUND_POLICY = (
 
 class PackageError(ValueError):
     """A package operation that cannot be done; str() is for people."""
-
-
-def _check_terms(sessions_count: int, price_minor: int, validity_months: int, services) -> None:
-    if not 1 <= sessions_count <= 100:
-        raise PackageError("A package has between 1 and 100 sessions.")
-    if not 0 <= price_minor <= 100_000_000:
-        raise PackageError("Enter a price of zero or more.")
-    if not 1 <= validity_months <= 60:
-        raise PackageError("A package is valid for 1 to 60 months.")
-    if not services:
-        raise PackageError("Choose at least one service the sessions can be used for.")
-
-
-def save_package(
-    package: Package | None,
-    *,
-    name: str,
-    sessions_count: int,
-    price_minor: int,
-    validity_months: int,
-    service_ids: Iterable[uuid.UUID],
-    tax_rate: TaxRate | None = None,
-    shareable: bool = False,
-    description: str | None = None,
-    bookable_online: bool = True,
-    active: bool = True,
-) -> Package:
-    """Create or change a package on the menu; packages already sold keep their own terms."""
-    service_ids = list(dict.fromkeys(service_ids))
-    _check_terms(sessions_count, price_minor, validity_months, service_ids)
-    if not name.strip():
-        raise PackageError("Give the package a name.")
-    if package is None:
-        package = Package(name=name.strip(), sessions_count=0, price_minor=0, validity_months=1)
-        db.session.add(package)
-    package.name = name.strip()
-    package.sessions_count = sessions_count
-    package.price_minor = price_minor
-    package.validity_months = validity_months
-    package.tax_rate_id = tax_rate.id if tax_rate else None
-    package.shareable = shareable
-    package.description = description
-    package.bookable_online = bookable_online
-    package.active = active
-    db.session.flush()
-    current = set(
-        db.session.scalars(
-            select(PackageService.service_id).where(PackageService.package_id == package.id)
-        )
-    )
-    wanted = set(service_ids)
-    for link in db.session.scalars(
-        select(PackageService).where(
-            PackageService.package_id == package.id, PackageService.service_id.not_in(wanted)
-        )
-    ):
-        db.session.delete(link)
-    db.session.add_all(
-        PackageService(package_id=package.id, service_id=sid) for sid in wanted - current
-    )
-    db.session.flush()
-    return package
-
-
-def package_service_ids(package_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
-    ids = list(package_ids)
-    result: dict[uuid.UUID, set[uuid.UUID]] = {pid: set() for pid in ids}
-    if ids:
-        for package_id, service_id in db.session.execute(
-            select(PackageService.package_id, PackageService.service_id).where(
-                PackageService.package_id.in_(ids)
-            )
-        ):
-            result[package_id].add(service_id)
-    return result
 
 
 def sell(
