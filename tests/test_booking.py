@@ -89,7 +89,7 @@ def test_booking_blocks_the_session_and_its_buffer(app, schedule):
         (datetime(2031, 3, 3, 16, 30, tzinfo=UTC), "not working"),  # 16:30 + 75 min > 17:00
         (datetime(2031, 3, 1, 10, tzinfo=UTC), "not working"),  # a Saturday
         (datetime(2031, 3, 3, 8, tzinfo=UTC), "not working"),
-        (datetime(2031, 3, 3, 10), "needs a timezone"),
+        (datetime(2031, 3, 3, 10), "needs a timezone"),  # noqa: DTZ001 (naive on purpose)
     ],
 )
 def test_booking_outside_working_time_is_refused(app, schedule, starts_at, message):

@@ -268,7 +268,7 @@ def test_erasure_needs_the_clients_name_typed_out(app, client, auth, clinic_a):
 def test_erasure_is_refused_while_an_appointment_is_booked(app, client, auth, clinic_a):
     schedule = _history(app, clinic_a, NINE_YEARS_AGO)
     upcoming = datetime.combine(
-        date.today() + timedelta(days=14), datetime.min.time(), tzinfo=UTC
+        datetime.now(UTC).date() + timedelta(days=14), datetime.min.time(), tzinfo=UTC
     ) + timedelta(hours=10)
     add_appointment(app, schedule, upcoming)
     before = _counts(app, clinic_a)

@@ -4,7 +4,7 @@ and the public form behind it."""
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -364,7 +364,7 @@ def test_oversized_answers_are_refused_with_400(app, client, schedule, token):
 def test_a_minor_needs_a_parent_or_guardian_to_sign(app, client, schedule, token):
     def make_minor():
         child = tenancy.find(Client, schedule.client_id)
-        child.date_of_birth = date.today() - timedelta(days=365 * 12)
+        child.date_of_birth = datetime.now(UTC).date() - timedelta(days=365 * 12)
         db.session.commit()
 
     with_clinic(app, schedule.clinic_id, make_minor)

@@ -215,6 +215,15 @@ def clean(raw: dict, techniques: set[str]) -> dict:
     `techniques` are the names allowed (technique_choices). Blank technique rows are ignored.
     """
     errors: dict[str, str] = {}
+    content = _clean_texts(raw, errors)
+    content["regions"] = _clean_regions(raw.get("regions") or [], errors)
+    content["techniques"] = _clean_techniques(list(raw.get("techniques") or []), techniques, errors)
+    if errors:
+        raise NoteError("Check the highlighted parts of the note.", errors)
+    return content
+
+
+def _clean_texts(raw: dict, errors: dict[str, str]) -> dict:
     content: dict = {}
     for name in TEXT_FIELDS:
         text = _text(raw.get(name))
@@ -234,9 +243,12 @@ def clean(raw: dict, techniques: set[str]) -> dict:
     if len(next_visit) > SHORT_MAX:
         errors["next_visit"] = f"Keep the next visit under {SHORT_MAX} characters."
     content["next_visit"] = next_visit
+    return content
 
+
+def _clean_regions(values: list, errors: dict[str, str]) -> list[dict]:
     chosen, unknown = [], []
-    for value in raw.get("regions") or []:
+    for value in values:
         entry = _parse_region(value)
         if entry is None:
             unknown.append(_text(value)[:40])
@@ -247,40 +259,43 @@ def clean(raw: dict, techniques: set[str]) -> dict:
             f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         )
         errors["regions"] = f"Unknown body region: {shown}."
-    content["regions"] = _merge_sides(chosen)
+    return _merge_sides(chosen)
 
-    rows = []
-    given = list(raw.get("techniques") or [])
+
+def _clean_techniques(given: list, techniques: set[str], errors: dict[str, str]) -> list[dict]:
     if len(given) > MAX_TECHNIQUES:
         errors["techniques"] = f"Record at most {MAX_TECHNIQUES} techniques."
+    rows = []
     for n, row in enumerate(given[:MAX_TECHNIQUES]):
-        row = row or {}
-        technique = _text(row.get("technique"))
-        region = _text(row.get("region"))
-        purpose = _text(row.get("purpose"))
-        minutes, minutes_ok = _whole_number(row.get("minutes"))
-        if not (technique or region or purpose or row.get("minutes") not in (None, "")):
-            continue  # an empty row of the form
-        key = f"techniques-{n}-"
-        if not technique:
-            errors[key + "technique"] = "Choose the technique."
-        elif technique not in techniques:
-            errors[key + "technique"] = "Choose one of the listed techniques."
-        if not region:
-            errors[key + "region"] = "Choose where it was used."
-        elif region not in REGION_BY_CODE:
-            errors[key + "region"] = "Unknown body region."
-        if minutes is None or not minutes_ok or not MINUTES_MIN <= minutes <= MINUTES_MAX:
-            errors[key + "minutes"] = f"Minutes from {MINUTES_MIN} to {MINUTES_MAX}."
-        if len(purpose) > SHORT_MAX:
-            errors[key + "purpose"] = f"Keep the purpose under {SHORT_MAX} characters."
-        rows.append(
-            {"technique": technique, "region": region, "minutes": minutes, "purpose": purpose}
-        )
-    content["techniques"] = rows
-    if errors:
-        raise NoteError("Check the highlighted parts of the note.", errors)
-    return content
+        cleaned = _clean_technique_row(row or {}, techniques, f"techniques-{n}-", errors)
+        if cleaned is not None:
+            rows.append(cleaned)
+    return rows
+
+
+def _clean_technique_row(
+    row: dict, techniques: set[str], key: str, errors: dict[str, str]
+) -> dict | None:
+    """One technique row, or None for a row of the form left empty."""
+    technique = _text(row.get("technique"))
+    region = _text(row.get("region"))
+    purpose = _text(row.get("purpose"))
+    minutes, minutes_ok = _whole_number(row.get("minutes"))
+    if not (technique or region or purpose or row.get("minutes") not in (None, "")):
+        return None
+    if not technique:
+        errors[key + "technique"] = "Choose the technique."
+    elif technique not in techniques:
+        errors[key + "technique"] = "Choose one of the listed techniques."
+    if not region:
+        errors[key + "region"] = "Choose where it was used."
+    elif region not in REGION_BY_CODE:
+        errors[key + "region"] = "Unknown body region."
+    if minutes is None or not minutes_ok or not MINUTES_MIN <= minutes <= MINUTES_MAX:
+        errors[key + "minutes"] = f"Minutes from {MINUTES_MIN} to {MINUTES_MAX}."
+    if len(purpose) > SHORT_MAX:
+        errors[key + "purpose"] = f"Keep the purpose under {SHORT_MAX} characters."
+    return {"technique": technique, "region": region, "minutes": minutes, "purpose": purpose}
 
 
 def missing_for_signing(content: dict) -> list[str]:

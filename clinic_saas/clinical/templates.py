@@ -264,6 +264,17 @@ def _check_question(question: dict) -> str | None:
     return None
 
 
+def _check_against_core(question: dict, core_question: dict | None) -> str | None:
+    """A core question keeps its kind; a new question must be of a kind clinics may add."""
+    if core_question is not None:
+        if question["kind"] != core_question["kind"] or not is_clinical_core(question):
+            return "This question is part of the clinical core: its kind cannot change."
+        return None
+    if is_clinical_core(question) or question["kind"] not in CUSTOM_KINDS:
+        return "Only short text, long text, yes/no, scale, choice or date can be added."
+    return None
+
+
 def check_template(
     title: str, questions: list[dict], consent_text: str, previous: list[dict]
 ) -> dict[str, str]:
@@ -292,14 +303,7 @@ def check_template(
             errors[key] = "Two questions have the same key."
             continue
         seen.add(key)
-        problem = _check_question(question)
-        if problem is None and key in core:
-            if question["kind"] != core[key]["kind"] or not is_clinical_core(question):
-                problem = "This question is part of the clinical core: its kind cannot change."
-        elif problem is None and (
-            is_clinical_core(question) or question["kind"] not in CUSTOM_KINDS
-        ):
-            problem = "Only short text, long text, yes/no, scale, choice or date can be added."
+        problem = _check_question(question) or _check_against_core(question, core.get(key))
         if problem:
             errors[key] = problem
     missing = [core[k]["label"] for k in core if k not in seen]

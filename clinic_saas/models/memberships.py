@@ -11,7 +11,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint, column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -130,8 +130,8 @@ class MembershipUse(TenantScoped):
             "clinic_id",
             "appointment_id",
             unique=True,
-            sqlite_where=text("reversed_at IS NULL"),
-            postgresql_where=text("reversed_at IS NULL"),
+            sqlite_where=column("reversed_at").is_(None),
+            postgresql_where=column("reversed_at").is_(None),
         ),
     )
 

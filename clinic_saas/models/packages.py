@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint, column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import TenantScoped, UTCDateTime, tenant_reference, tenant_relationship, utcnow
@@ -105,8 +105,8 @@ class PackageRedemption(TenantScoped):
             "clinic_id",
             "appointment_id",
             unique=True,
-            sqlite_where=text("reversed_at IS NULL"),
-            postgresql_where=text("reversed_at IS NULL"),
+            sqlite_where=column("reversed_at").is_(None),
+            postgresql_where=column("reversed_at").is_(None),
         ),
         Index("ix_package_redemption_sale", "clinic_id", "sale_id"),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 def _a_weekday_ahead() -> date:
     """A Monday-to-Friday date at least two days away, so every start time is still bookable."""
-    day = date.today() + timedelta(days=2)
+    day = datetime.now(UTC).date() + timedelta(days=2)
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day

@@ -21,7 +21,7 @@ FLAG_TEXT = "Absolute: no treatment today (Acute injury less than 72 hours old)"
 
 
 def _a_weekday_ahead() -> date:
-    day = date.today() + timedelta(days=2)
+    day = datetime.now(UTC).date() + timedelta(days=2)
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
