@@ -1,9 +1,14 @@
 """Who may do what: one table from roles to permissions, and one way for a view to declare its need.
 
 A view says what it needs with @requires("permission") (inside a clinic), @account_required (any
-logged-in user, no clinic) or @public. The check itself runs once, centrally, before every request,
-after tenancy.py has bound the clinic; a view that declares nothing is refused (fail closed), and a
-test walks the URL map so that such a view never ships.
+logged-in user, no clinic) or @public. On a MethodView each HTTP method declares its own (GET
+`invoices.view`, POST `invoices.manage`), by decorating the method; a declaration on the class
+covers the methods that declare nothing. The check itself runs once, centrally, before every
+request, after tenancy.py has bound the clinic; a method that declares nothing is refused (fail
+closed), and a test walks every method of every URL rule so that such a view never ships.
+
+The object-level rules (may this member attend or treat this appointment) live here too, beside
+the table, so that pages and the API answer alike.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Callable
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
-from .models import Role
+from .models import Appointment, Role
 
 OWNER, MANAGER, RECEPTIONIST, THERAPIST = (
     Role.OWNER,
@@ -91,10 +96,35 @@ def can(permission: str) -> bool:
     return membership is not None and role_can(membership.role, permission)
 
 
-def declared_permission(endpoint: str) -> str | None:
+def may_attend(appointment: Appointment) -> bool:
+    """Therapists check in and complete only their own appointments; the desk does anyone's."""
+    membership = g.get("membership")
+    if membership is None or not can("appointments.attend"):
+        return False
+    if membership.role != Role.THERAPIST:
+        return True
+    return appointment.therapist.membership_id == membership.id
+
+
+def may_treat(appointment: Appointment) -> bool:
+    """Acknowledge flags and write the note: the appointment's own therapist, or the owner."""
+    membership = g.get("membership")
+    if membership is None or not can("clinical.write"):
+        return False
+    return membership.role == Role.OWNER or appointment.therapist.membership_id == membership.id
+
+
+def declared_permission(endpoint: str, method: str = "GET") -> str | None:
+    """What the view behind an endpoint declares for one HTTP method (HEAD is GET's)."""
     view = current_app.view_functions.get(endpoint)
-    view = getattr(view, "view_class", view)
-    return getattr(view, _ATTR, None)
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return getattr(view, _ATTR, None)
+    method = method.lower()
+    handler = getattr(view_class, method, None)
+    if handler is None and method == "head":
+        handler = getattr(view_class, "get", None)
+    return getattr(handler, _ATTR, None) or getattr(view_class, _ATTR, None)
 
 
 def _check_request_permission():
@@ -102,9 +132,13 @@ def _check_request_permission():
         return None  # 404 or 405, handled by Flask
     if request.endpoint == "static" or request.endpoint.endswith(".static"):
         return None
-    needed = declared_permission(request.endpoint)
+    if request.method == "OPTIONS":
+        return None  # answered by Flask from the rule's methods; no view runs
+    needed = declared_permission(request.endpoint, request.method)
     if needed is None:
-        current_app.logger.error("view %s declares no permission: refused", request.endpoint)
+        current_app.logger.error(
+            "view %s declares no permission for %s: refused", request.endpoint, request.method
+        )
         abort(404)
     if needed == PUBLIC:
         return None

@@ -1,8 +1,10 @@
 """THE tenant mechanism: which clinic a request acts for, and keeping the ORM inside it.
 
-Every back-office URL lives under /c/<clinic_slug>/. Before any view runs, the slug is resolved to a
-clinic of which the logged-in user is an active member, or the request ends in 404 (never 403: we do
-not reveal that a clinic exists). The clinic is then bound for the request, and:
+Every URL rule with a `clinic_slug` argument acts for one clinic: the back office under
+/c/<clinic_slug>/ and the JSON API under /api/v1/c/<clinic_slug>/ alike. Before any view runs, the
+slug is resolved to a clinic of which the logged-in user is an active member, or the request ends
+in 404 (never 403: we do not reveal that a clinic exists). The clinic is then bound for the
+request (`current_clinic()`), and:
 
 - every ORM SELECT, bulk UPDATE and bulk DELETE touching a TenantScoped model gets
   `clinic_id = <bound clinic>` added (including joins, relationship loads and aliases);
@@ -44,6 +46,14 @@ def bound_clinic_id() -> uuid.UUID | None:
 
 def _platform_access_active() -> bool:
     return has_app_context() and g.get("tenant_platform_access", 0) > 0
+
+
+def current_clinic() -> Clinic:
+    """The clinic this request or command acts for; raises when none is bound."""
+    clinic = g.get("clinic") if has_app_context() else None
+    if clinic is None:
+        raise TenantScopeError("no clinic is bound here")
+    return clinic
 
 
 def bind(clinic: Clinic, membership: Membership | None = None) -> None:
@@ -221,8 +231,8 @@ def _clinic_endpoints() -> frozenset[str]:
 
 
 def is_clinic_rule(rule) -> bool:
-    """A URL rule of the back office of one clinic: /c/<clinic_slug>/..."""
-    return rule.rule.startswith("/c/<clinic_slug>")
+    """A URL rule that acts for one clinic: it takes the clinic's slug, wherever in the path."""
+    return "clinic_slug" in rule.arguments
 
 
 def init_app(app: Flask) -> None:

@@ -7,15 +7,23 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from flask.views import MethodView
 from sqlalchemy import select
 
 from clinic_saas import create_app, tenancy
 from clinic_saas.extensions import db
 from clinic_saas.models import Clinic, Invitation, Role
 from clinic_saas.models.base import utcnow
-from clinic_saas.permissions import ACCOUNT, PERMISSIONS, PLATFORM, PUBLIC, declared_permission
+from clinic_saas.permissions import (
+    ACCOUNT,
+    PERMISSIONS,
+    PLATFORM,
+    PUBLIC,
+    declared_permission,
+    requires,
+)
 
-from .conftest import test_config
+from .conftest import AuthActions, test_config
 from .factories import (
     add_appointment,
     add_intake,
@@ -66,14 +74,66 @@ def test_every_route_is_clinic_scoped_or_reviewed(app):
     assert unreviewed == []
 
 
-def test_every_route_declares_its_permission(app):
+def test_every_method_of_every_route_declares_its_permission(app):
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
-            declared = declared_permission(rule.endpoint)
-            if tenancy.is_clinic_rule(rule):
-                assert declared in PERMISSIONS, f"{rule.endpoint} must use @requires(...)"
-            else:
-                assert declared == REVIEWED_NON_CLINIC_ENDPOINTS[rule.endpoint], rule.endpoint
+            for method in sorted(rule.methods - {"OPTIONS"}):
+                declared = declared_permission(rule.endpoint, method)
+                where = f"{method} {rule.endpoint}"
+                if tenancy.is_clinic_rule(rule):
+                    assert declared in PERMISSIONS, f"{where} must use @requires(...)"
+                else:
+                    assert declared == REVIEWED_NON_CLINIC_ENDPOINTS[rule.endpoint], where
+
+
+def _app_with_method_views(make_app):
+    """An API-shaped resource: a MethodView under /api/v1/c/<clinic_slug>/, one permission per
+    method, and one method that forgot to declare."""
+    app = make_app()
+
+    class Notes(MethodView):
+        @requires("appointments.view")
+        def get(self):
+            return {"clinic": tenancy.current_clinic().slug}
+
+        @requires("appointments.manage")
+        def post(self):
+            return {"written": True}, 201
+
+        def delete(self):
+            return {"open": "door"}
+
+    app.add_url_rule(
+        "/api/v1/c/<clinic_slug>/notes", view_func=Notes.as_view("api_notes"), methods=None
+    )
+    return app
+
+
+def test_a_method_view_declares_a_permission_per_method(make_app, clinic_a, clinic_b):
+    app = _app_with_method_views(make_app)
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "api_notes")
+    assert tenancy.is_clinic_rule(rule)  # recognised by its clinic_slug, not by a /c/ prefix
+    with app.test_request_context():
+        assert declared_permission("api_notes", "GET") == "appointments.view"
+        assert declared_permission("api_notes", "HEAD") == "appointments.view"
+        assert declared_permission("api_notes", "POST") == "appointments.manage"
+        assert declared_permission("api_notes", "DELETE") is None
+
+    client = app.test_client()
+    AuthActions(client).login_as(Role.THERAPIST, clinic_a)
+    token = {"X-CSRFToken": client.csrf_token()}
+    url = f"/api/v1/c/{clinic_a.slug}/notes"
+    assert client.get(url).get_json() == {"clinic": clinic_a.slug}
+    assert client.post(url, headers=token).status_code == 403  # a therapist reads; desk writes
+    refused = client.delete(url, headers=token)
+    assert refused.status_code == 404 and b"door" not in refused.data  # undeclared: closed
+    assert client.get(f"/api/v1/c/{clinic_b.slug}/notes").status_code == 404  # not a member
+    assert client.post(f"/api/v1/c/{clinic_b.slug}/notes", headers=token).status_code == 404
+
+
+def test_no_clinic_bound_is_an_error_not_a_guess(app):
+    with app.test_request_context(), pytest.raises(tenancy.TenantScopeError):
+        tenancy.current_clinic()
 
 
 def test_a_view_that_declares_nothing_is_refused(database_url, outbox_dir):
@@ -168,7 +228,9 @@ def _requests(app, slug: str, ids: dict[str, str]):
 def _send(client, method: str, url: str, params: dict):
     if method == "GET":
         return client.get(url)
-    return client.post_form(url, _form_data(params))
+    if method == "POST":
+        return client.post_form(url, _form_data(params))
+    return client.open(url, method=method, data=_form_data(params))
 
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.RECEPTIONIST])

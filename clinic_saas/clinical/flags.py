@@ -18,14 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import g
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Appointment, AppointmentStatus, FlagAcknowledgement, Membership, Role, User
+from ..models import Appointment, AppointmentStatus, FlagAcknowledgement, Membership, User
 from ..models.base import utcnow
-from ..permissions import can
+from ..permissions import can, may_treat
 from . import audit, status
 from .contraindications import FlagLevel, describe
 from .status import IntakeState, IntakeSummary
@@ -102,14 +101,6 @@ class RedFlags:
 
     def may_acknowledge(self, appointment: Appointment) -> bool:
         return self.needs_acknowledgement(appointment) and may_treat(appointment)
-
-
-def may_treat(appointment: Appointment) -> bool:
-    """Acknowledge flags and write the note: the appointment's own therapist, or the owner."""
-    membership = g.get("membership")
-    if membership is None or not can("clinical.write"):
-        return False
-    return membership.role == Role.OWNER or appointment.therapist.membership_id == membership.id
 
 
 def lines_of(flags: list[dict]) -> list[FlagLine]:

@@ -27,7 +27,7 @@ from ...models import (
     Therapist,
 )
 from ...models.base import utcnow
-from ...permissions import can, requires
+from ...permissions import can, may_attend, may_treat, requires
 from ...sales import entitlements, packages
 from ...scheduling import booking
 from ...scheduling.availability import Slot, free_slots
@@ -108,16 +108,6 @@ def _short_date(day: date | datetime) -> str:
     if isinstance(day, datetime):
         day = _local(day).date()
     return f"{day:%a} {day.day} {day:%b}"
-
-
-def may_attend(appointment: Appointment) -> bool:
-    """Therapists check in and complete only their own appointments; the desk does anyone's."""
-    membership = g.get("membership")
-    if membership is None or not can("appointments.attend"):
-        return False
-    if membership.role != Role.THERAPIST:
-        return True
-    return appointment.therapist.membership_id == membership.id
 
 
 @bp.context_processor
@@ -525,7 +515,7 @@ def _detail_page(appointment: Appointment, cancel_form: CancelForm, status: int 
         red_flags=red_flags,
         note_status=note_status,
         note_blocked=_note_blocked(appointment, red_flags),
-        may_treat=flags.may_treat(appointment),
+        may_treat=may_treat(appointment),
     ), status
 
 

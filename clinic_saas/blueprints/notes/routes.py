@@ -19,11 +19,11 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy.orm import joinedload
 
 from ...clinical import flags, notes
-from ...clinical.flags import AcknowledgementError, may_treat
+from ...clinical.flags import AcknowledgementError
 from ...clinical.notes import NoteBlocked, NoteError, NoteLocked
 from ...menu.display import day_text
 from ...models import Appointment, TreatmentNote
-from ...permissions import can, requires
+from ...permissions import can, may_treat, requires
 from ...tenancy import get_or_404
 from ...unit_of_work import discard_changes
 from ..redirects import local_path
