@@ -11,11 +11,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, Email, Length, Optional, Regexp
+from wtforms.validators import URL, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..geography import COUNTRIES, timezone_names
-from ..money import CURRENCY_MINOR_UNITS
+from ..money import CURRENCY_MINOR_UNITS, PercentWording, percent_to_basis_points
 
 SLUG_HELP = "Lowercase letters, digits and hyphens; part of your clinic's web address."
 
@@ -29,6 +29,31 @@ class CheckboxesField(SelectMultipleField):
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class PercentField(StringField):
+    """A percentage with up to 2 decimals, read as integer basis points (`basis_points`)."""
+
+    basis_points: int = 0
+
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        wording: PercentWording,
+        blank: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(label, validators, **kwargs)
+        self.wording = wording
+        self.blank = blank
+
+    def pre_validate(self, form) -> None:
+        try:
+            self.basis_points = percent_to_basis_points(self.data, self.wording, self.blank)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
 
 
 class ClinicDetailsForm(FlaskForm):

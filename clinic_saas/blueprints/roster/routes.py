@@ -16,6 +16,8 @@ from ...permissions import can, requires
 from ...scheduling import roster_admin
 from ...scheduling.intervals import Interval, local_day_range
 from ...scheduling.roster_admin import DASH, RosterError
+from ...staff.sites import ordered_sites
+from ...staff.therapists import ordered_therapists
 from ...tenancy import get_or_404, parse_id
 from .forms import DayForm, EndShiftForm, RemoveForm, ShiftForm, TimeOffForm
 from .week import build_week
@@ -70,20 +72,11 @@ def _back_to(default: str) -> str:
 
 
 def _people() -> list[Therapist]:
-    return list(
-        db.session.scalars(
-            select(Therapist).order_by(Therapist.active.desc(), Therapist.display_name)
-        )
-    )
+    return ordered_therapists()
 
 
 def _sites() -> dict[uuid.UUID, Location]:
-    return {
-        site.id: site
-        for site in db.session.scalars(
-            select(Location).order_by(Location.active.desc(), Location.name)
-        )
-    }
+    return {site.id: site for site in ordered_sites()}
 
 
 def _prepare(form, therapists: list[Therapist], sites: dict[uuid.UUID, Location]):
