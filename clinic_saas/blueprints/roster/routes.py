@@ -71,10 +71,6 @@ def _back_to(default: str) -> str:
     return target if target.startswith(url_for("roster.week")) else default
 
 
-def _people() -> list[Therapist]:
-    return ordered_therapists()
-
-
 def _sites() -> dict[uuid.UUID, Location]:
     return {site.id: site for site in ordered_sites()}
 
@@ -134,7 +130,7 @@ def _render_week(
     status: int = 200,
 ):
     tz = g.clinic.tz
-    therapists = _people()
+    therapists = ordered_therapists()
     sites = _sites()
     location_key = parse_id(request.args.get("location"))
     location = sites.get(location_key) if location_key else None
@@ -207,7 +203,7 @@ def week():
 @requires("roster.manage")
 def add_shift():
     monday = _shown_monday()
-    therapists, sites = _people(), _sites()
+    therapists, sites = ordered_therapists(), _sites()
     form = _prepare(ShiftForm(prefix="shift"), therapists, sites)
     if form.validate_on_submit():
         therapist = _chosen(therapists, form.therapist.data)
@@ -240,7 +236,7 @@ def add_shift():
 @requires("roster.manage")
 def set_day():
     monday = _shown_monday()
-    therapists, sites = _people(), _sites()
+    therapists, sites = ordered_therapists(), _sites()
     form = _prepare(DayForm(prefix="day"), therapists, sites)
     if form.validate_on_submit():
         therapist = _chosen(therapists, form.therapist.data)
@@ -295,7 +291,7 @@ def remove_day(override_id: str):
 @requires("roster.manage")
 def add_time_off():
     monday = _shown_monday()
-    therapists, sites = _people(), _sites()
+    therapists, sites = ordered_therapists(), _sites()
     form = _prepare(TimeOffForm(prefix="off"), therapists, sites)
     tz = g.clinic.tz
     if form.validate_on_submit():
