@@ -39,11 +39,10 @@ from ...staff.sites import ordered_rooms, ordered_sites
 from ...staff.therapists import ordered_therapists
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
+from ..forms import FIRST_DAY, LAST_DAY
 from ..redirects import local_path
 from .daysheet import build_day_sheet, plan_days
 from .forms import (
-    FIRST_DAY,
-    LAST_DAY,
     NEW_CLIENT,
     ActionForm,
     BookForm,
