@@ -110,8 +110,7 @@ def save_profile(
     active: bool = True,
     service_ids: Iterable[uuid.UUID] = (),
 ) -> Therapist:
-    """Create or change a profile, offering exactly the given active services; all is checked
-    before anything is written."""
+    """Create or change a profile offering exactly these active services; all checks come first."""
     display_name = _check_display_name(display_name)
     bio = _check_text(bio, "bio")
     qualifications = _check_text(qualifications, "qualifications")
