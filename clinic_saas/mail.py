@@ -16,6 +16,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from flask import current_app, g, has_request_context, render_template
+from jinja2 import TemplateNotFound
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,12 @@ class OutboxMessage:
 def send(to: str, subject: str, template: str, **context) -> None:
     """Render templates/email/<template>.txt (and .html if present) and queue it for delivery."""
     text = render_template(f"email/{template}.txt", **context)
+    html_name = f"email/{template}.html"
     try:
-        html = render_template(f"email/{template}.html", **context)
-    except Exception:
+        html = render_template(html_name, **context)
+    except TemplateNotFound as missing:
+        if missing.name != html_name:  # the HTML part is optional, not what it includes
+            raise
         html = None
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]

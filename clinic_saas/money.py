@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 # ISO 4217 code -> digits after the decimal point (its minor unit).
 CURRENCY_MINOR_UNITS: dict[str, int] = {
@@ -91,3 +93,41 @@ def parse_amount(text: str, currency: str) -> int:
     if value > 10**9:
         raise ValueError("That amount is too large.")
     return value
+
+
+_PERCENT = re.compile(r"-?\d+(\.\d+)?")
+
+
+@dataclass(frozen=True)
+class PercentWording:
+    """What people are told when a percentage cannot be read: each kind of rate says it its way."""
+
+    unreadable: str
+    too_precise: str
+    out_of_range: str
+    negative: str | None = None  # if set, said of any text starting with "-", before anything else
+
+
+def percent_to_basis_points(
+    text: str | None, wording: PercentWording, blank: int | None = None
+) -> int:
+    """A percentage typed by a person ('20', '12.5', '7,25 %') as basis points (2000, 1250, 725).
+
+    Up to 2 decimals, from 0 to 100; empty text gives `blank`, or is refused when it is None.
+    Raises ValueError with the wording's message.
+    """
+    cleaned = (text or "").strip().removesuffix("%").strip().replace(",", ".")
+    if not cleaned:
+        if blank is None:
+            raise ValueError(wording.unreadable)
+        return blank
+    if wording.negative and cleaned.startswith("-"):
+        raise ValueError(wording.negative)
+    if not _PERCENT.fullmatch(cleaned):
+        raise ValueError(wording.unreadable)
+    value = Decimal(cleaned)
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(wording.too_precise)
+    if not Decimal(0) <= value <= Decimal(100):
+        raise ValueError(wording.out_of_range)
+    return int(value * 100)

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from clinic_saas import tenancy
-from clinic_saas.blueprints.therapists.forms import parse_percent, percent_text
+from clinic_saas.blueprints.therapists.forms import percent_text
 from clinic_saas.extensions import db
 from clinic_saas.models import Clinic, Role, Service, ServiceTherapist, Therapist
+from clinic_saas.money import percent_to_basis_points
+from clinic_saas.staff.therapists import COMMISSION_PERCENT
 
 THERAPISTS = "/c/northside/staff/therapists/"
 
@@ -145,7 +147,7 @@ def test_a_bad_commission_is_refused_beside_the_field_and_nothing_is_saved(
     [("0", 0), ("", 0), ("12.5", 1250), ("12.50", 1250), ("7,25 %", 725), ("100", 10000)],
 )
 def test_commission_percent_is_read_as_basis_points(typed, basis_points):
-    assert parse_percent(typed) == basis_points
+    assert percent_to_basis_points(typed, COMMISSION_PERCENT, blank=0) == basis_points
 
 
 def test_commission_is_shown_as_typed():

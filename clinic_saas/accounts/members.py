@@ -67,6 +67,15 @@ def invite(clinic: Clinic, invited_by: Membership, email: str, role: Role) -> In
     return invitation
 
 
+def revoke_invitation(invitation: Invitation) -> bool:
+    """Withdraw an open invitation so its link stops working; False if it was no longer open."""
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        return False
+    invitation.revoked_at = utcnow()
+    db.session.flush()
+    return True
+
+
 def find_invitation(secret: str) -> Invitation | None:
     """Look an invitation link up across clinics (it is how a clinic is found), then bind it."""
     with tenancy.platform_access():

@@ -1,6 +1,8 @@
-"""Form pieces shared by several blueprints: the details that describe a clinic."""
+"""Form pieces shared by several blueprints: clinic details, searches, a new client, dates."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -11,13 +13,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, Email, Length, Optional, Regexp
+from wtforms.validators import URL, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..clients.records import EMAIL_MAX, NAME_MAX, PHONE_MAX
 from ..geography import COUNTRIES, timezone_names
-from ..money import CURRENCY_MINOR_UNITS
+from ..money import CURRENCY_MINOR_UNITS, PercentWording, percent_to_basis_points
 
 SLUG_HELP = "Lowercase letters, digits and hyphens; part of your clinic's web address."
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class CheckboxesField(SelectMultipleField):
@@ -29,6 +33,61 @@ class CheckboxesField(SelectMultipleField):
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def within_calendar(form, field) -> None:
+    """Refuse dates a person cannot have meant, before they reach a query or a calendar."""
+    if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError("Choose a date between 2000 and 2099.")
+
+
+class SearchForm(FlaskForm):
+    """Read from the query string (GET): nothing is changed, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+
+class ClientSearchForm(SearchForm):
+    q = StringField("Name, email or phone", validators=[Optional(), Length(max=100)])
+
+
+class NewClientForm(FlaskForm):
+    """A new client's name and contact, typed inline where a client is chosen."""
+
+    first_name = StringField(
+        "First name", validators=[Optional(), Length(max=NAME_MAX)], filters=[strip]
+    )
+    last_name = StringField(
+        "Last name", validators=[Optional(), Length(max=NAME_MAX)], filters=[strip]
+    )
+    email = StringField("Email", validators=[Optional(), Length(max=EMAIL_MAX)], filters=[strip])
+    phone = StringField("Phone", validators=[Optional(), Length(max=PHONE_MAX)], filters=[strip])
+
+
+class PercentField(StringField):
+    """A percentage with up to 2 decimals, read as integer basis points (`basis_points`)."""
+
+    basis_points: int = 0
+
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        wording: PercentWording,
+        blank: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(label, validators, **kwargs)
+        self.wording = wording
+        self.blank = blank
+
+    def pre_validate(self, form) -> None:
+        try:
+            self.basis_points = percent_to_basis_points(self.data, self.wording, self.blank)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
 
 
 class ClinicDetailsForm(FlaskForm):

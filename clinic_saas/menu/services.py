@@ -11,7 +11,6 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import ColumnElement, func, select
 
@@ -27,12 +26,19 @@ from ..models import (
     TaxTreatment,
     Therapist,
 )
+from ..money import PercentWording
 from .pricing import PricingError, cancel_scheduled_price, schedule_price
 
 DURATION_MINUTES = (5, 480)
 BUFFER_MINUTES = (0, 120)
 MAX_BASIS_POINTS = 10_000
 MAX_PRICE_MINOR = 100_000_000  # the database's own limit (service_price.price_range)
+TAX_RATE_PERCENT = PercentWording(
+    unreadable="Enter the rate as a percentage, e.g. 20 or 12.5.",
+    too_precise="Use at most 2 decimals, e.g. 12.5 or 8.25.",
+    out_of_range="A tax rate is at most 100%.",
+    negative="A tax rate cannot be negative.",
+)
 
 
 class MenuError(ValueError):
@@ -200,6 +206,15 @@ def menu_order(*criteria: ColumnElement[bool]) -> list[Service]:
     )
 
 
+def active_services() -> list[Service]:
+    """Services that can be chosen now, in their order on the menu's pages (position, name)."""
+    return list(
+        db.session.scalars(
+            select(Service).where(Service.active.is_(True)).order_by(Service.position, Service.name)
+        )
+    )
+
+
 def move_service(service: Service, direction: str) -> bool:
     """Swap a service with its neighbour in its category; False when it is already at that end."""
     if direction not in ("up", "down"):
@@ -302,23 +317,6 @@ def delete_category(category: Category) -> None:
 
 
 # Tax ----------------------------------------------------------------------------------------
-
-
-def percent_to_basis_points(text: str | None, field: str = "rate") -> int:
-    """A percentage typed by a person ('20', '12.5', '7,25 %') as basis points (2000, 1250...)."""
-    cleaned = (text or "").strip().removesuffix("%").strip().replace(",", ".")
-    if not cleaned:
-        raise MenuError("Enter the rate as a percentage, e.g. 20 or 12.5.", field)
-    if not re.fullmatch(r"\d+(\.\d+)?", cleaned):
-        if cleaned.startswith("-"):
-            raise MenuError("A tax rate cannot be negative.", field)
-        raise MenuError("Enter the rate as a percentage, e.g. 20 or 12.5.", field)
-    value = Decimal(cleaned)
-    if value != value.quantize(Decimal("0.01")):
-        raise MenuError("Use at most 2 decimals, e.g. 12.5 or 8.25.", field)
-    if value > 100:
-        raise MenuError("A tax rate is at most 100%.", field)
-    return int(value * 100)
 
 
 def save_tax_rate(

@@ -10,8 +10,14 @@ from sqlalchemy import CheckConstraint, Index, String, Text, func
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import TenantScoped, UTCDateTime, tenant_reference, tenant_relationship, utcnow
+from .base import (
+    TenantScoped,
+    UTCDateTime,
+    enum_column,
+    tenant_reference,
+    tenant_relationship,
+    utcnow,
+)
 from .client import Client
 from .menu import Service
 from .staff import Location, Room, Therapist
@@ -62,14 +68,8 @@ class Appointment(TenantScoped):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[AppointmentStatus] = mapped_column(
-        db.Enum(
-            AppointmentStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
-        default=AppointmentStatus.BOOKED,
+    status: Mapped[AppointmentStatus] = enum_column(
+        AppointmentStatus, default=AppointmentStatus.BOOKED
     )
     # The session's price when booked (tier and date applied): what the client was quoted.
     price_minor: Mapped[int | None]

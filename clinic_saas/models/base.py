@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import time
 import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, TypeDecorator
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, MappedColumn, declared_attr, mapped_column, relationship
 
 from ..extensions import db
 
@@ -27,6 +28,18 @@ def uuid7() -> uuid.UUID:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _enum_values(enum_type: type[enum.Enum]) -> list[str]:
+    return [member.value for member in enum_type]
+
+
+def enum_column(enum_type: type[enum.Enum], *, length: int = 20, **kwargs) -> MappedColumn:
+    """An enum stored by its values as plain text: portable, and no ALTER TYPE to add a member."""
+    return mapped_column(
+        db.Enum(enum_type, native_enum=False, length=length, values_callable=_enum_values),
+        **kwargs,
+    )
 
 
 class UTCDateTime(TypeDecorator):

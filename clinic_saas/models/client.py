@@ -10,8 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Index, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import TenantScoped, UTCDateTime, tenant_reference, utcnow
+from .base import TenantScoped, UTCDateTime, enum_column, tenant_reference, utcnow
 
 
 class ActivityLevel(enum.StrEnum):
@@ -70,14 +69,7 @@ class Client(TenantScoped):
     gp_name: Mapped[str | None] = mapped_column(String(120))
     gp_practice: Mapped[str | None] = mapped_column(String(200))
     sport: Mapped[str | None] = mapped_column(String(120))
-    activity_level: Mapped[ActivityLevel | None] = mapped_column(
-        db.Enum(
-            ActivityLevel,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    activity_level: Mapped[ActivityLevel | None] = enum_column(ActivityLevel)
     marketing_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
     marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Family link: a parent or guardian (also a client) who manages this client's records and

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..crypto import EncryptedJSON, EncryptedText
 from ..extensions import db
-from .base import TenantScoped, UTCDateTime, tenant_reference, utcnow
+from .base import TenantScoped, UTCDateTime, enum_column, tenant_reference, utcnow
 
 
 class ImmutableRecordError(RuntimeError):
@@ -136,12 +136,7 @@ class TreatmentNote(TenantScoped):
     author_id: Mapped[uuid.UUID]
     # See clinical/notes.py for the keys (subjective, pain_before, regions, techniques, ...).
     content: Mapped[dict] = mapped_column(EncryptedJSON)
-    status: Mapped[NoteStatus] = mapped_column(
-        db.Enum(
-            NoteStatus, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]
-        ),
-        default=NoteStatus.DRAFT,
-    )
+    status: Mapped[NoteStatus] = enum_column(NoteStatus, length=10, default=NoteStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

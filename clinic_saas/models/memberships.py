@@ -14,8 +14,14 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint, column
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import TenantScoped, UTCDateTime, tenant_reference, tenant_relationship, utcnow
+from .base import (
+    TenantScoped,
+    UTCDateTime,
+    enum_column,
+    tenant_reference,
+    tenant_relationship,
+    utcnow,
+)
 from .client import Client
 from .menu import TaxRate
 
@@ -83,14 +89,8 @@ class ClientMembership(TenantScoped):
     started_on: Mapped[date] = mapped_column(Date)
     # Periods run monthly from this date: the start, or the day a pause ended.
     anchor_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[ClientMembershipStatus] = mapped_column(
-        db.Enum(
-            ClientMembershipStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
-        default=ClientMembershipStatus.ACTIVE,
+    status: Mapped[ClientMembershipStatus] = enum_column(
+        ClientMembershipStatus, default=ClientMembershipStatus.ACTIVE
     )
     paused_on: Mapped[date | None] = mapped_column(Date)
     cancelled_on: Mapped[date | None] = mapped_column(Date)

@@ -24,8 +24,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import TenantScoped, UTCDateTime, tenant_reference, tenant_relationship, utcnow, uuid7
+from .base import (
+    TenantScoped,
+    UTCDateTime,
+    enum_column,
+    tenant_reference,
+    tenant_relationship,
+    utcnow,
+    uuid7,
+)
 from .clinic import Clinic
 from .staff import Therapist
 
@@ -90,15 +97,7 @@ class TaxRate(TenantScoped):
 
     name: Mapped[str] = mapped_column(String(60))
     rate_bp: Mapped[int]  # basis points: 2000 = 20%
-    treatment: Mapped[TaxTreatment] = mapped_column(
-        db.Enum(
-            TaxTreatment,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
-        default=TaxTreatment.STANDARD,
-    )
+    treatment: Mapped[TaxTreatment] = enum_column(TaxTreatment, default=TaxTreatment.STANDARD)
     active: Mapped[bool] = mapped_column(default=True)
 
     @property

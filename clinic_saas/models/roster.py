@@ -13,8 +13,14 @@ from datetime import date, datetime, time
 from sqlalchemy import CheckConstraint, Date, Index, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import TenantScoped, UTCDateTime, tenant_reference, tenant_relationship, utcnow
+from .base import (
+    TenantScoped,
+    UTCDateTime,
+    enum_column,
+    tenant_reference,
+    tenant_relationship,
+    utcnow,
+)
 from .staff import Location, Therapist
 
 
@@ -108,14 +114,7 @@ class TimeOff(TenantScoped):
     )
 
     therapist_id: Mapped[uuid.UUID]
-    kind: Mapped[TimeOffKind] = mapped_column(
-        db.Enum(
-            TimeOffKind,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    kind: Mapped[TimeOffKind] = enum_column(TimeOffKind)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(String(200))

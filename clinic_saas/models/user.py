@@ -10,7 +10,15 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TenantScoped, UTCDateTime, tenant_reference, tenant_relationship, utcnow, uuid7
+from .base import (
+    TenantScoped,
+    UTCDateTime,
+    enum_column,
+    tenant_reference,
+    tenant_relationship,
+    utcnow,
+    uuid7,
+)
 from .clinic import Clinic
 
 
@@ -70,9 +78,7 @@ class Membership(TenantScoped):
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(
-        db.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = enum_column(Role)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -90,9 +96,7 @@ class Invitation(TenantScoped):
     __table_args__ = (tenant_reference("membership", "invited_by_id", ondelete="CASCADE"),)
 
     email: Mapped[str] = mapped_column(String(254))
-    role: Mapped[Role] = mapped_column(
-        db.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = enum_column(Role)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[uuid.UUID]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

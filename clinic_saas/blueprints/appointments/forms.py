@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
-from ...clients.records import EMAIL_MAX, NAME_MAX, PHONE_MAX
-from ..forms import strip
+from ..forms import FIRST_DAY, LAST_DAY, NewClientForm, SearchForm, strip, within_calendar
 
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 NEW_CLIENT = "new"
-
-
-def within_calendar(form, field) -> None:
-    if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError("Choose a date between 2000 and 2099.")
-
-
-class SearchForm(FlaskForm):
-    """Read from the query string (GET): nothing is changed, so no CSRF token."""
-
-    class Meta:
-        csrf = False
 
 
 class FindSlotForm(SearchForm):
@@ -47,19 +33,11 @@ class RescheduleFindForm(SearchForm):
     therapist = SelectField("Therapist", default="")
 
 
-class BookForm(FlaskForm):
+class BookForm(NewClientForm):
     service = HiddenField(validators=[DataRequired(message="Choose a service.")])
     slot = HiddenField(validators=[DataRequired(message="Choose a time.")])
     date = HiddenField()
     client = HiddenField(default=NEW_CLIENT)
-    first_name = StringField(
-        "First name", validators=[Optional(), Length(max=NAME_MAX)], filters=[strip]
-    )
-    last_name = StringField(
-        "Last name", validators=[Optional(), Length(max=NAME_MAX)], filters=[strip]
-    )
-    email = StringField("Email", validators=[Optional(), Length(max=EMAIL_MAX)], filters=[strip])
-    phone = StringField("Phone", validators=[Optional(), Length(max=PHONE_MAX)], filters=[strip])
     room = SelectField("Room", default="")
     note = TextAreaField(
         "Note for the desk",

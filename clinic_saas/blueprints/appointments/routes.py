@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from ...clients import ClientError, create_client, search_clients
 from ...clinical import flags, notes
 from ...extensions import db
+from ...menu.services import active_services
 from ...models import (
     Appointment,
     AppointmentStatus,
@@ -34,13 +35,14 @@ from ...scheduling.availability import Slot, free_slots
 from ...scheduling.booking import BookingError, SlotTaken
 from ...scheduling.intervals import Interval, local_day_range
 from ...scheduling.roster import time_off_between, working_blocks
+from ...staff.sites import ordered_rooms, ordered_sites
+from ...staff.therapists import ordered_therapists
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
+from ..forms import FIRST_DAY, LAST_DAY
 from ..redirects import local_path
 from .daysheet import build_day_sheet, plan_days
 from .forms import (
-    FIRST_DAY,
-    LAST_DAY,
     NEW_CLIENT,
     ActionForm,
     BookForm,
@@ -201,7 +203,7 @@ def day():
         if location is None:
             abort(404)
     window = local_day_range(on, tz)
-    therapists = db.session.scalars(select(Therapist).where(Therapist.active.is_(True))).all()
+    therapists = ordered_therapists(active_only=True)
     query = (
         select(Appointment)
         .options(*WITH_DETAILS)
@@ -296,24 +298,6 @@ def mine():
 # Booking: find a free time, then the client ------------------------------------------------------
 
 
-def _active_services():
-    return db.session.scalars(
-        select(Service).where(Service.active.is_(True)).order_by(Service.position, Service.name)
-    ).all()
-
-
-def _active_therapists():
-    return db.session.scalars(
-        select(Therapist).where(Therapist.active.is_(True)).order_by(Therapist.display_name)
-    ).all()
-
-
-def _active_sites():
-    return db.session.scalars(
-        select(Location).where(Location.active.is_(True)).order_by(Location.name)
-    ).all()
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @requires("appointments.manage")
 def new():
@@ -325,15 +309,17 @@ def new():
 
 
 def _find_page():
-    services = _active_services()
+    services = active_services()
     form = FindSlotForm(formdata=request.args or None)
     form.service.choices = [("", "Choose a service…")] + [
         (str(s.id), f"{s.name} · {s.duration_minutes} min") for s in services
     ]
     form.therapist.choices = [("", "Any therapist")] + [
-        (str(t.id), t.display_name) for t in _active_therapists()
+        (str(t.id), t.display_name) for t in ordered_therapists(active_only=True)
     ]
-    form.location.choices = [("", "Any site")] + [(str(s.id), s.name) for s in _active_sites()]
+    form.location.choices = [("", "Any site")] + [
+        (str(s.id), s.name) for s in ordered_sites(active_only=True)
+    ]
     if form.date.data is None and not form.date.errors:
         form.date.data = _today()
     searched = "service" in request.args
@@ -412,11 +398,7 @@ def _day_field(values) -> date:
 def _room_choices(location: Location | None) -> list[tuple[str, str]]:
     choices = [("", "No particular room")]
     if location is not None:
-        rooms = db.session.scalars(
-            select(Room)
-            .where(Room.location_id == location.id, Room.active.is_(True))
-            .order_by(Room.name)
-        )
+        rooms = ordered_rooms(location, active_only=True)
         choices += [(str(r.id), r.name) for r in rooms]
     return choices
 
@@ -675,7 +657,7 @@ def _reschedule_page(
     current_day = _local(appointment.starts_at).date()
     form = RescheduleFindForm(formdata=request.args if request.method == "GET" else None)
     form.therapist.choices = [("", "Any therapist")] + [
-        (str(t.id), t.display_name) for t in _active_therapists()
+        (str(t.id), t.display_name) for t in ordered_therapists(active_only=True)
     ]
     if request.method == "GET" and "date" in request.args:
         if not form.validate():

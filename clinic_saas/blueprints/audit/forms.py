@@ -6,8 +6,7 @@ from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from ...tenancy import parse_id
-from ..appointments.forms import SearchForm, within_calendar
-from ..forms import strip
+from ..forms import SearchForm, strip, within_calendar
 
 
 class AuditFilterForm(SearchForm):

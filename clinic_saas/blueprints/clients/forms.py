@@ -28,7 +28,6 @@ from ...clients.records import (
     SPORT_MAX,
 )
 from ...models import ActivityLevel
-from ..appointments.forms import SearchForm
 from ..forms import strip
 
 BAD_DATE = "Enter the date as a calendar date, e.g. 1990-04-21."
@@ -40,10 +39,6 @@ def _at_most(limit: int) -> Length:
 
 def _text(label: str, limit: int, **kwargs) -> StringField:
     return StringField(label, validators=[Optional(), _at_most(limit)], filters=[strip], **kwargs)
-
-
-class ClientSearchForm(SearchForm):
-    q = StringField("Name, email or phone", validators=[Optional(), Length(max=100)])
 
 
 class ClientForm(FlaskForm):

@@ -34,9 +34,9 @@ from ...models.base import utcnow
 from ...permissions import requires
 from ...tenancy import find, get_or_404
 from ...unit_of_work import discard_changes
+from ..forms import ClientSearchForm
 from .forms import (
     ClientForm,
-    ClientSearchForm,
     LinkChildForm,
     MergeForm,
     NewChildForm,

@@ -5,41 +5,17 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from sqlalchemy import func, select
 
-from ...extensions import db
 from ...models import Location, Room
 from ...permissions import requires
+from ...staff import sites
+from ...staff.errors import StaffError
+from ...staff.sites import ordered_rooms, ordered_sites
 from ...tenancy import get_or_404
+from ...unit_of_work import discard_changes
 from .forms import ActiveForm, LocationForm, RoomForm
 
 bp = Blueprint("locations", __name__, url_prefix="/c/<clinic_slug>/settings/locations")
-
-
-def _rooms_of(location: Location) -> list[Room]:
-    return list(
-        db.session.scalars(
-            select(Room)
-            .where(Room.location_id == location.id)
-            .order_by(Room.active.desc(), Room.name)
-        )
-    )
-
-
-def _site_name_taken(name: str, location: Location | None) -> bool:
-    query = select(Location.id).where(func.lower(Location.name) == name.lower())
-    if location is not None:
-        query = query.where(Location.id != location.id)
-    return db.session.scalar(query) is not None
-
-
-def _room_name_taken(location: Location, name: str, room: Room | None = None) -> bool:
-    query = select(Room.id).where(
-        Room.location_id == location.id, func.lower(Room.name) == name.lower()
-    )
-    if room is not None:
-        query = query.where(Room.id != room.id)
-    return db.session.scalar(query) is not None
 
 
 def _rename_form(room: Room, **kwargs) -> RoomForm:
@@ -49,11 +25,9 @@ def _rename_form(room: Room, **kwargs) -> RoomForm:
 @bp.route("/")
 @requires("locations.manage")
 def index():
-    locations = db.session.scalars(
-        select(Location).order_by(Location.active.desc(), Location.name)
-    ).all()
+    locations = ordered_sites()
     rooms: dict[uuid.UUID, list[Room]] = {location.id: [] for location in locations}
-    for room in db.session.scalars(select(Room).order_by(Room.active.desc(), Room.name)):
+    for room in ordered_rooms():
         rooms.setdefault(room.location_id, []).append(room)
     return render_template("locations/index.html", locations=locations, rooms=rooms)
 
@@ -63,17 +37,17 @@ def index():
 def new():
     form = LocationForm()
     if form.validate_on_submit():
-        if _site_name_taken(form.name.data, None):
-            form.name.errors.append(f"There is already a site called {form.name.data}.")
-        else:
-            location = Location(
+        try:
+            location = sites.add_site(
                 name=form.name.data,
-                address=form.address.data or None,
-                phone=form.phone.data or None,
+                address=form.address.data,
+                phone=form.phone.data,
                 active=form.active.data,
             )
-            db.session.add(location)
-            db.session.flush()
+        except StaffError as problem:
+            discard_changes()
+            form.name.errors.append(str(problem))
+        else:
             flash(f"{location.name} was added. Now add its treatment rooms.", "success")
             return redirect(url_for("locations.edit", location_id=location.id))
     return render_template("locations/new.html", form=form), 400 if form.errors else 200
@@ -87,7 +61,7 @@ def _render_edit(
     failed_room: Room | None = None,
     status: int = 200,
 ):
-    rooms = _rooms_of(location)
+    rooms = ordered_rooms(location)
     rename_forms = {
         room.id: failed_rename
         if failed_room is not None and room.id == failed_room.id
@@ -111,14 +85,18 @@ def edit(location_id: str):
     location = get_or_404(Location, location_id)
     form = LocationForm(obj=location)
     if form.validate_on_submit():
-        if _site_name_taken(form.name.data, location):
-            form.name.errors.append(f"There is already a site called {form.name.data}.")
+        try:
+            sites.update_site(
+                location,
+                name=form.name.data,
+                address=form.address.data,
+                phone=form.phone.data,
+                active=form.active.data,
+            )
+        except StaffError as problem:
+            discard_changes()
+            form.name.errors.append(str(problem))
         else:
-            location.name = form.name.data
-            location.address = form.address.data or None
-            location.phone = form.phone.data or None
-            location.active = form.active.data
-            db.session.flush()
             flash(f"{location.name} was saved.", "success")
             return redirect(url_for("locations.edit", location_id=location.id))
     return _render_edit(location, form=form, status=400 if form.errors else 200)
@@ -130,11 +108,12 @@ def add_room(location_id: str):
     location = get_or_404(Location, location_id)
     form = RoomForm(prefix="room")
     if form.validate_on_submit():
-        if _room_name_taken(location, form.name.data):
-            form.name.errors.append(f"{location.name} already has a room called {form.name.data}.")
+        try:
+            sites.add_room(location, form.name.data)
+        except StaffError as problem:
+            discard_changes()
+            form.name.errors.append(str(problem))
         else:
-            db.session.add(Room(location_id=location.id, name=form.name.data))
-            db.session.flush()
             flash(f"{form.name.data} was added to {location.name}.", "success")
             return redirect(url_for("locations.edit", location_id=location.id))
     return _render_edit(location, room_form=form, status=400)
@@ -147,11 +126,13 @@ def rename_room(room_id: str):
     location = room.location
     form = _rename_form(room)
     if form.validate_on_submit():
-        if _room_name_taken(location, form.name.data, room):
-            form.name.errors.append(f"{location.name} already has a room called {form.name.data}.")
+        old_name = room.name
+        try:
+            sites.rename_room(room, form.name.data)
+        except StaffError as problem:
+            discard_changes()
+            form.name.errors.append(str(problem))
         else:
-            old_name, room.name = room.name, form.name.data
-            db.session.flush()
             flash(f"{old_name} is now called {room.name}.", "success")
             return redirect(url_for("locations.edit", location_id=location.id))
     return _render_edit(location, failed_rename=form, failed_room=room, status=400)
@@ -164,8 +145,7 @@ def set_room_active(room_id: str):
     form = ActiveForm()
     if not form.validate_on_submit():
         abort(400)
-    room.active = form.active.data == "1"
-    db.session.flush()
+    sites.set_room_active(room, form.active.data == "1")
     state = "back in use" if room.active else "out of use: it is no longer offered for bookings"
     flash(f"{room.name} is {state}.", "success")
     return redirect(url_for("locations.edit", location_id=room.location_id))

@@ -20,10 +20,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ...menu.services import BUFFER_MINUTES, DURATION_MINUTES, MenuError, percent_to_basis_points
+from ...menu.services import BUFFER_MINUTES, DURATION_MINUTES, TAX_RATE_PERCENT
 from ...models import TaxTreatment
 from ...money import minor_units, parse_amount
-from ..forms import CheckboxesField, strip
+from ..forms import CheckboxesField, PercentField, strip
 
 
 class AmountField(StringField):
@@ -47,18 +47,6 @@ class AmountField(StringField):
         self.description = f"In {currency}, e.g. {example}." + (
             f" {currency} has no minor unit: whole amounts only." if digits == 0 else ""
         )
-
-
-class PercentField(StringField):
-    """A tax rate as a percentage with up to 2 decimals, read as basis points."""
-
-    basis_points: int = 0
-
-    def pre_validate(self, form) -> None:
-        try:
-            self.basis_points = percent_to_basis_points(self.data)
-        except MenuError as error:
-            raise ValidationError(str(error)) from error
 
 
 def _minutes(label: str, bounds: tuple[int, int], **kwargs) -> IntegerField:
@@ -144,7 +132,10 @@ class TaxRateForm(FlaskForm):
         description="Exempt and zero-rated services carry no tax: their rate is 0%.",
     )
     rate = PercentField(
-        "Rate (%)", default="20", description="Up to 2 decimals, e.g. 20, 13.5 or 8.25."
+        "Rate (%)",
+        default="20",
+        description="Up to 2 decimals, e.g. 20, 13.5 or 8.25.",
+        wording=TAX_RATE_PERCENT,
     )
 
     def validate(self, extra_validators=None) -> bool:

@@ -36,6 +36,7 @@ from ...models import (
     Therapist,
 )
 from ...permissions import requires
+from ...staff.therapists import ordered_therapists
 from ...tenancy import get_or_404
 from .forms import (
     ActiveForm,
@@ -153,9 +154,7 @@ def _prepare_service_form(form: ServiceForm, service: Service | None) -> Service
     ticked = set(form.therapists.data or [])
     form.therapists.choices = [
         SelectChoice(str(t.id), t.display_name if t.active else f"{t.display_name} (inactive)")
-        for t in db.session.scalars(
-            select(Therapist).order_by(Therapist.active.desc(), Therapist.display_name)
-        )
+        for t in ordered_therapists()
         if t.active or str(t.id) in ticked
     ]
     if len(form.tax_rate.choices) == 1:
@@ -559,11 +558,7 @@ def tiers():
 @requires("menu.manage")
 def edit_tier(tier_id: str):
     tier = get_or_404(PriceTier, tier_id)
-    therapists = list(
-        db.session.scalars(
-            select(Therapist).order_by(Therapist.active.desc(), Therapist.display_name)
-        )
-    )
+    therapists = ordered_therapists()
     form = TierForm(
         name=tier.name, therapists=[str(t.id) for t in therapists if t.tier_id == tier.id]
     )

@@ -22,6 +22,7 @@ from ...extensions import db
 from ...menu import offers
 from ...menu.display import amount_input, format_price
 from ...menu.offers import OfferError
+from ...menu.services import active_services
 from ...models import MembershipPlan, MembershipPlanService, Package, Service, TaxRate
 from ...money import divide_half_up
 from ...permissions import requires
@@ -116,9 +117,7 @@ def _prepare(form: OfferForm, current_tax_rate_id: uuid.UUID | None) -> dict[str
     """Offer active services and tax rates (and the rate in use, even if withdrawn since)."""
     form.price.currency = g.clinic.currency
     form.price.label.text = f"{form.price.label.text} ({g.clinic.currency})"
-    services = db.session.scalars(
-        select(Service).where(Service.active.is_(True)).order_by(Service.position, Service.name)
-    ).all()
+    services = active_services()
     form.services.choices = [
         SelectChoice(str(s.id), f"{s.name} · {s.duration_minutes} min") for s in services
     ]

@@ -16,6 +16,8 @@ from ...permissions import can, requires
 from ...scheduling import roster_admin
 from ...scheduling.intervals import Interval, local_day_range
 from ...scheduling.roster_admin import DASH, RosterError
+from ...staff.sites import ordered_sites
+from ...staff.therapists import ordered_therapists
 from ...tenancy import get_or_404, parse_id
 from .forms import DayForm, EndShiftForm, RemoveForm, ShiftForm, TimeOffForm
 from .week import build_week
@@ -69,21 +71,8 @@ def _back_to(default: str) -> str:
     return target if target.startswith(url_for("roster.week")) else default
 
 
-def _people() -> list[Therapist]:
-    return list(
-        db.session.scalars(
-            select(Therapist).order_by(Therapist.active.desc(), Therapist.display_name)
-        )
-    )
-
-
 def _sites() -> dict[uuid.UUID, Location]:
-    return {
-        site.id: site
-        for site in db.session.scalars(
-            select(Location).order_by(Location.active.desc(), Location.name)
-        )
-    }
+    return {site.id: site for site in ordered_sites()}
 
 
 def _prepare(form, therapists: list[Therapist], sites: dict[uuid.UUID, Location]):
@@ -141,7 +130,7 @@ def _render_week(
     status: int = 200,
 ):
     tz = g.clinic.tz
-    therapists = _people()
+    therapists = ordered_therapists()
     sites = _sites()
     location_key = parse_id(request.args.get("location"))
     location = sites.get(location_key) if location_key else None
@@ -214,7 +203,7 @@ def week():
 @requires("roster.manage")
 def add_shift():
     monday = _shown_monday()
-    therapists, sites = _people(), _sites()
+    therapists, sites = ordered_therapists(), _sites()
     form = _prepare(ShiftForm(prefix="shift"), therapists, sites)
     if form.validate_on_submit():
         therapist = _chosen(therapists, form.therapist.data)
@@ -247,7 +236,7 @@ def add_shift():
 @requires("roster.manage")
 def set_day():
     monday = _shown_monday()
-    therapists, sites = _people(), _sites()
+    therapists, sites = ordered_therapists(), _sites()
     form = _prepare(DayForm(prefix="day"), therapists, sites)
     if form.validate_on_submit():
         therapist = _chosen(therapists, form.therapist.data)
@@ -302,7 +291,7 @@ def remove_day(override_id: str):
 @requires("roster.manage")
 def add_time_off():
     monday = _shown_monday()
-    therapists, sites = _people(), _sites()
+    therapists, sites = ordered_therapists(), _sites()
     form = _prepare(TimeOffForm(prefix="off"), therapists, sites)
     tz = g.clinic.tz
     if form.validate_on_submit():

@@ -3,27 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import DateField, HiddenField, SelectField
+from wtforms.validators import DataRequired, InputRequired
 
-from ...clients.records import EMAIL_MAX, NAME_MAX, PHONE_MAX
-from ..appointments.forms import SearchForm, within_calendar
-from ..forms import strip
-
-
-class ClientSearchForm(SearchForm):
-    q = StringField("Name, email or phone", validators=[Optional(), Length(max=100)])
-
-
-class NewClientForm(FlaskForm):
-    first_name = StringField(
-        "First name", validators=[Optional(), Length(max=NAME_MAX)], filters=[strip]
-    )
-    last_name = StringField(
-        "Last name", validators=[Optional(), Length(max=NAME_MAX)], filters=[strip]
-    )
-    email = StringField("Email", validators=[Optional(), Length(max=EMAIL_MAX)], filters=[strip])
-    phone = StringField("Phone", validators=[Optional(), Length(max=PHONE_MAX)], filters=[strip])
+from ..forms import SearchForm, within_calendar
 
 
 class ChoosePackageForm(SearchForm):

@@ -35,12 +35,11 @@ from ...sales.memberships import MembershipError
 from ...sales.packages import PackageError
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
+from ..forms import ClientSearchForm, NewClientForm
 from .forms import (
     ActionForm,
     ChoosePackageForm,
-    ClientSearchForm,
     EnrolForm,
-    NewClientForm,
     RefundForm,
     SellForm,
 )

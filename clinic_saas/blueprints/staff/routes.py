@@ -103,8 +103,7 @@ def revoke_invitation(invitation_id: str):
     invitation = get_or_404(Invitation, invitation_id)
     if not PlainForm().validate_on_submit():
         abort(400)
-    if invitation.accepted_at is None and invitation.revoked_at is None:
-        invitation.revoked_at = utcnow()
+    if members.revoke_invitation(invitation):
         flash(f"The invitation to {invitation.email} was withdrawn.", "success")
     return redirect(url_for("staff.index"))
 

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -12,12 +9,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from ...models import CALENDAR_COLOURS, Technique
-from ..forms import CheckboxesField, strip
-
-_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+from ...staff.therapists import COMMISSION_PERCENT
+from ..forms import CheckboxesField, PercentField, strip
 
 RHP_HELP = (
     "Registered with a statutory or recognised professional body (e.g. HCPC, CNHC). In the UK, "
@@ -26,37 +22,10 @@ RHP_HELP = (
 )
 
 
-def parse_percent(text: str | None) -> int:
-    """A percentage typed by a person ("12.5", "12,5 %") as basis points (1250); empty means 0."""
-    cleaned = (text or "").strip().removesuffix("%").strip().replace(",", ".")
-    if not cleaned:
-        return 0
-    if not _NUMBER.match(cleaned):
-        raise ValueError("Enter the commission as a percentage, e.g. 12.5.")
-    value = Decimal(cleaned)
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError("Use at most 2 decimals, e.g. 12.5 or 12.75.")
-    if not Decimal(0) <= value <= Decimal(100):
-        raise ValueError("Enter a percentage from 0 to 100.")
-    return int(value * 100)
-
-
 def percent_text(basis_points: int) -> str:
     """1250 -> "12.5", 1000 -> "10": how a person would type it."""
     whole, fraction = divmod(basis_points, 100)
     return str(whole) if not fraction else f"{whole}.{fraction:02d}".rstrip("0")
-
-
-class PercentField(StringField):
-    """A percentage with up to 2 decimals, read as integer basis points (0..10000)."""
-
-    basis_points: int = 0
-
-    def pre_validate(self, form) -> None:
-        try:
-            self.basis_points = parse_percent(self.data)
-        except ValueError as error:
-            raise ValidationError(str(error)) from error
 
 
 def _labelled(enum_type) -> list[SelectChoice]:
@@ -96,6 +65,8 @@ class TherapistForm(FlaskForm):
         "Commission (%)",
         default="0",
         description="Share of the price of their sessions, up to 2 decimals, e.g. 40 or 37.5.",
+        wording=COMMISSION_PERCENT,
+        blank=0,
     )
     services = CheckboxesField("Services offered", choices=[])
     tier = SelectField(

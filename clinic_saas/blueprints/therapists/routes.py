@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from ...extensions import db
+from ...menu.services import active_services
 from ...models import (
     Category,
     Location,
@@ -23,7 +24,10 @@ from ...models import (
     User,
 )
 from ...permissions import requires
+from ...staff.errors import StaffError
+from ...staff.therapists import ordered_therapists, save_profile
 from ...tenancy import get_or_404
+from ...unit_of_work import discard_changes
 from .forms import RHP_HELP, TherapistForm, percent_text
 
 bp = Blueprint("therapists", __name__, url_prefix="/c/<clinic_slug>/staff/therapists")
@@ -54,9 +58,7 @@ def _login_choices(therapist: Therapist | None) -> list[SelectChoice]:
 
 
 def _service_choices() -> list[SelectChoice]:
-    services = db.session.scalars(
-        select(Service).where(Service.active.is_(True)).order_by(Service.position, Service.name)
-    ).all()
+    services = active_services()
     categories = {c.key: c.name for c in _categories()}
     return [
         SelectChoice(
@@ -96,47 +98,28 @@ def _prepare(form: TherapistForm, therapist: Therapist | None) -> TherapistForm:
     return form
 
 
-def save_profile(therapist: Therapist, form: TherapistForm) -> Therapist:
-    """Copy a valid form onto the profile and offer exactly the ticked (active) services."""
-    therapist.display_name = form.display_name.data
-    therapist.membership_id = uuid.UUID(form.login.data) if form.login.data else None
-    therapist.bio = form.bio.data or None
-    therapist.qualifications = form.qualifications.data or None
-    therapist.registered_health_professional = form.registered_health_professional.data
-    therapist.techniques = list(form.techniques.data or [])
-    therapist.categories = list(form.categories.data or [])
-    therapist.calendar_colour = form.calendar_colour.data
-    therapist.commission_rate_bp = form.commission_percent.basis_points
-    therapist.tier_id = uuid.UUID(form.tier.data) if form.tier.data else None
-    therapist.active = form.active.data
-    if therapist.id is None:
-        db.session.add(therapist)
-    db.session.flush()
-
-    shown = {uuid.UUID(choice.value) for choice in form.services.choices}
-    wanted = {uuid.UUID(value) for value in form.services.data or []}
-    offered = {
-        row.service_id: row
-        for row in db.session.scalars(
-            select(ServiceTherapist).where(ServiceTherapist.therapist_id == therapist.id)
-        )
+def _profile_values(form: TherapistForm) -> dict:
+    """The form's fields as staff.therapists.save_profile takes them."""
+    return {
+        "display_name": form.display_name.data,
+        "membership_id": uuid.UUID(form.login.data) if form.login.data else None,
+        "bio": form.bio.data,
+        "qualifications": form.qualifications.data,
+        "registered_health_professional": form.registered_health_professional.data,
+        "techniques": form.techniques.data or [],
+        "categories": form.categories.data or [],
+        "calendar_colour": form.calendar_colour.data,
+        "commission_rate_bp": form.commission_percent.basis_points,
+        "tier_id": uuid.UUID(form.tier.data) if form.tier.data else None,
+        "active": form.active.data,
+        "service_ids": [uuid.UUID(value) for value in form.services.data or []],
     }
-    for service_id, row in offered.items():
-        # Services no longer on the menu are not shown, so their rows are left as they were.
-        if service_id in shown and service_id not in wanted:
-            db.session.delete(row)
-    for service_id in wanted - offered.keys():
-        db.session.add(ServiceTherapist(service_id=service_id, therapist_id=therapist.id))
-    db.session.flush()
-    return therapist
 
 
 @bp.route("/")
 @requires("staff.view")
 def index():
-    therapists = db.session.scalars(
-        select(Therapist).order_by(Therapist.active.desc(), Therapist.display_name)
-    ).all()
+    therapists = ordered_therapists()
     logins = {
         m.id: m
         for m in db.session.scalars(
@@ -178,13 +161,18 @@ def index():
 def new():
     form = _prepare(TherapistForm(), None)
     if form.validate_on_submit():
-        therapist = save_profile(Therapist(), form)
-        flash(
-            f"{therapist.display_name}'s profile was created. Add their weekly shifts on the "
-            "roster to make them bookable.",
-            "success",
-        )
-        return redirect(url_for("therapists.index"))
+        try:
+            therapist = save_profile(None, **_profile_values(form))
+        except StaffError as problem:
+            discard_changes()
+            form[problem.field or "display_name"].errors.append(str(problem))
+        else:
+            flash(
+                f"{therapist.display_name}'s profile was created. Add their weekly shifts on the "
+                "roster to make them bookable.",
+                "success",
+            )
+            return redirect(url_for("therapists.index"))
     return render_template(
         "therapists/form.html", form=form, therapist=None, rhp_help=RHP_HELP
     ), 400 if form.errors else 200
@@ -203,9 +191,14 @@ def edit(therapist_id: str):
     )
     _prepare(form, therapist)
     if form.validate_on_submit():
-        save_profile(therapist, form)
-        flash(f"{therapist.display_name}'s profile was saved.", "success")
-        return redirect(url_for("therapists.index"))
+        try:
+            save_profile(therapist, **_profile_values(form))
+        except StaffError as problem:
+            discard_changes()
+            form[problem.field or "display_name"].errors.append(str(problem))
+        else:
+            flash(f"{therapist.display_name}'s profile was saved.", "success")
+            return redirect(url_for("therapists.index"))
     return render_template(
         "therapists/form.html", form=form, therapist=therapist, rhp_help=RHP_HELP
     ), 400 if form.errors else 200

@@ -1,0 +1,1 @@
+"""Staff: therapists' profiles, sites and rooms. Functions flush, never commit."""
