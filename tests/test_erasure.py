@@ -304,15 +304,15 @@ def test_retention_runs_from_the_last_entry_by_the_clinics_period(app, clinic_a)
     try:
         with tenancy.bound_to(clinic):
             ada = db.session.get(Client, (clinic.id, schedule.client_id))
-            kept = retention(ada)
+            kept = retention(ada, clinic=clinic)
             assert (kept.last_entry, kept.last_entry_kind) == (date(2021, 7, 9), "intake")
-            assert erasable_on(ada, date(2030, 1, 1)) == date(2029, 7, 9)
+            assert erasable_on(ada, date(2030, 1, 1), clinic=clinic) == date(2029, 7, 9)
             clinic.retention_years = 10
-            assert erasable_on(ada, date(2030, 1, 1)) == date(2031, 7, 9)
+            assert erasable_on(ada, date(2030, 1, 1), clinic=clinic) == date(2031, 7, 9)
             with pytest.raises(ErasureRefused, match="kept until 9 Jul 2031: 10 years after"):
-                erase(ada, date(2031, 7, 8))
+                erase(ada, date(2031, 7, 8), clinic=clinic)
             assert ada.erased_at is None
-            erase(ada, date(2031, 7, 9))
+            erase(ada, date(2031, 7, 9), clinic=clinic)
             assert ada.full_name == ERASED_NAME
             db.session.rollback()
     finally:
@@ -328,14 +328,14 @@ def test_a_childs_records_are_kept_until_their_25th_birthday(app, clinic_a):
         with tenancy.bound_to(clinic):
             ada = db.session.get(Client, (clinic.id, schedule.client_id))
             ada.date_of_birth = date(2010, 5, 17)  # 9 at the last entry
-            kept = retention(ada)
+            kept = retention(ada, clinic=clinic)
             assert kept.erasable_on == date(2035, 5, 17)  # later than 3 Mar 2028
             assert kept.child_rule
             assert "a child's records are kept until their 25th birthday" in kept.reason
             ada.date_of_birth = date(2001, 5, 17)  # 18 at the last entry: an adult
-            assert retention(ada).erasable_on == date(2028, 3, 3)
+            assert retention(ada, clinic=clinic).erasable_on == date(2028, 3, 3)
             ada.date_of_birth = date(2002, 5, 17)  # 17 then, but 25 before 8 years have passed
-            assert retention(ada).erasable_on == date(2028, 3, 3)
+            assert retention(ada, clinic=clinic).erasable_on == date(2028, 3, 3)
             db.session.rollback()
     finally:
         db.session.remove()
@@ -349,9 +349,9 @@ def test_a_client_with_no_records_can_be_erased_at_once(app, clinic_a):
         with tenancy.bound_to(clinic):
             ada = db.session.get(Client, (clinic.id, schedule.client_id))
             today = today_in(clinic)
-            assert retention(ada).erasable_on is None
-            assert erasable_on(ada, today) == today
-            erased = erase(ada, today)
+            assert retention(ada, clinic=clinic).erasable_on is None
+            assert erasable_on(ada, today, clinic=clinic) == today
+            erased = erase(ada, today, clinic=clinic)
             assert erased.intakes == erased.notes == 0
             assert ada.erased_at is not None
             db.session.rollback()

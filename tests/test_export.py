@@ -145,9 +145,12 @@ def test_owner_downloads_the_full_record_as_json(app, client, auth, clinic_a, re
     assert sale["name"] == "Rehab course of 6"
     assert (sale["sessions_total"], sale["sessions_used"]) == (6, 0)
     assert sale["price"] == {"amount_minor": 30000, "currency": "GBP"}
+    assert sale["tax_rate_bp"] == 2000  # integer basis points, never a float
     (membership,) = data["purchases"]["memberships"]
     assert membership["name"] == "Monthly maintenance"
     assert membership["sessions_used"] == 0
+    assert membership["tax_rate_bp"] == 0
+    assert "tax_rate_percent" not in sale and "tax_rate_percent" not in membership
 
     (intake,) = data["intakes"]
     assert intake["form"] == {"title": "Sports massage intake", "version": 1}

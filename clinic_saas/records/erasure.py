@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import g
 from sqlalchemy import delete, func, or_, select, update
 
 from ..clinical import audit
@@ -28,6 +27,7 @@ from ..models import (
     Client,
     ClientMembership,
     ClientMembershipStatus,
+    Clinic,
     FlagAcknowledgement,
     IntakeLink,
     IntakeResponse,
@@ -55,12 +55,13 @@ class Retention:
     last_entry_kind: str | None  # "appointment", "intake", ...
     erasable_on: date | None  # None: there is nothing to keep
     child_rule: bool  # the 25th birthday is what sets erasable_on
+    retention_years: int  # the clinic's retention period
 
     @property
     def reason(self) -> str:
         if self.last_entry is None or self.erasable_on is None:
             return "There are no records to keep."
-        years = g.clinic.retention_years
+        years = self.retention_years
         entry = f"the last entry ({self.last_entry_kind}) on {day_text(self.last_entry)}"
         if self.child_rule:
             return (
@@ -90,27 +91,31 @@ class Erased:
         return dict(self.__dict__)
 
 
-def _local_day(value: datetime | None) -> date | None:
-    return None if value is None else value.astimezone(g.clinic.tz).date()
+def _local_day(value: datetime | None, clinic: Clinic) -> date | None:
+    return None if value is None else value.astimezone(clinic.tz).date()
 
 
 def _latest(column, *where):
     return db.session.scalar(select(func.max(column)).where(*where))
 
 
-def _latest_entries(client: Client) -> list[tuple[date, str]]:
+def _latest_entries(client: Client, clinic: Clinic) -> list[tuple[date, str]]:
     """The latest clinic-local date of each kind of entry in the record (a handful of queries)."""
     mine = client.id
     notes = select(TreatmentNote.id).where(TreatmentNote.client_id == mine)
     treated = Appointment.status != AppointmentStatus.CANCELLED, Appointment.starts_at <= utcnow()
+
+    def local(value: datetime | None) -> date | None:
+        return _local_day(value, clinic)
+
     found = [
         (
-            _local_day(_latest(Appointment.starts_at, Appointment.client_id == mine, *treated)),
+            local(_latest(Appointment.starts_at, Appointment.client_id == mine, *treated)),
             "appointment",
         ),
-        (_local_day(_latest(IntakeResponse.signed_at, IntakeResponse.client_id == mine)), "intake"),
+        (local(_latest(IntakeResponse.signed_at, IntakeResponse.client_id == mine)), "intake"),
         (
-            _local_day(
+            local(
                 _latest(
                     func.coalesce(TreatmentNote.signed_at, TreatmentNote.updated_at),
                     TreatmentNote.client_id == mine,
@@ -119,7 +124,7 @@ def _latest_entries(client: Client) -> list[tuple[date, str]]:
             "treatment note",
         ),
         (
-            _local_day(_latest(NoteAmendment.created_at, NoteAmendment.note_id.in_(notes))),
+            local(_latest(NoteAmendment.created_at, NoteAmendment.note_id.in_(notes))),
             "note amendment",
         ),
         (_latest(PackageSale.sold_on, PackageSale.client_id == mine), "package sale"),
@@ -133,30 +138,31 @@ def _latest_entries(client: Client) -> list[tuple[date, str]]:
     return [(day, kind) for day, kind in found if day is not None]
 
 
-def retention(client: Client) -> Retention:
+def retention(client: Client, *, clinic: Clinic) -> Retention:
     """When the client's records may be erased, and why not before."""
-    entries = _latest_entries(client)
+    years = clinic.retention_years
+    entries = _latest_entries(client, clinic)
     if not entries:
-        return Retention(None, None, None, False)
+        return Retention(None, None, None, False, years)
     last_entry, kind = max(entries, key=lambda e: e[0])
-    keep_until = add_months(last_entry, 12 * g.clinic.retention_years)
+    keep_until = add_months(last_entry, 12 * years)
     child_rule = False
     if client.date_of_birth is not None and client.age_on(last_entry) < ADULT_AGE:
         twenty_fifth = add_months(client.date_of_birth, 12 * CHILD_RECORDS_UNTIL_AGE)
         if twenty_fifth > keep_until:
             keep_until, child_rule = twenty_fifth, True
-    return Retention(last_entry, kind, keep_until, child_rule)
+    return Retention(last_entry, kind, keep_until, child_rule, years)
 
 
-def erasable_on(client: Client, today: date) -> date:
+def erasable_on(client: Client, today: date, *, clinic: Clinic) -> date:
     """The first day the client's identity may be erased (today when there is nothing to keep)."""
-    return retention(client).erasable_on or today
+    return retention(client, clinic=clinic).erasable_on or today
 
 
-def erasure_problems(client: Client, today: date) -> list[str]:
+def erasure_problems(client: Client, today: date, *, clinic: Clinic) -> list[str]:
     """Why the client cannot be erased today, each with what would allow it; [] if it can."""
     if client.erased_at is not None:
-        erased_on = day_text(_local_day(client.erased_at))
+        erased_on = day_text(_local_day(client.erased_at, clinic))
         return [f"This client's identity was already erased on {erased_on}: nothing is left."]
     problems = []
     booked = db.session.scalar(
@@ -167,10 +173,8 @@ def erasure_problems(client: Client, today: date) -> list[str]:
         )
     )
     if booked is not None:
-        problems.append(
-            f"The client has an appointment booked on {day_text(_local_day(booked))}: cancel "
-            "it first."
-        )
+        on = day_text(_local_day(booked, clinic))
+        problems.append(f"The client has an appointment booked on {on}: cancel it first.")
     running = db.session.scalar(
         select(ClientMembership.name)
         .where(
@@ -181,15 +185,15 @@ def erasure_problems(client: Client, today: date) -> list[str]:
     )
     if running is not None:
         problems.append(f"The client's membership “{running}” is still running: cancel it first.")
-    kept = retention(client)
+    kept = retention(client, clinic=clinic)
     if kept.erasable_on is not None and today < kept.erasable_on:
         problems.append(f"{kept.reason} Erasure is possible from {day_text(kept.erasable_on)}.")
     return problems
 
 
-def erase(client: Client, today: date) -> Erased:
+def erase(client: Client, today: date, *, clinic: Clinic) -> Erased:
     """Anonymise the client and delete their clinical content, or raise ErasureRefused."""
-    problems = erasure_problems(client, today)
+    problems = erasure_problems(client, today, clinic=clinic)
     if problems:
         raise ErasureRefused(" ".join(problems))
     erased = Erased(**_delete_clinical_content(client.id), **_unlink_family(client))

@@ -1,9 +1,9 @@
 """A client's whole record, on request: everything the clinic holds about one person, in one dict.
 
-The same dict is downloaded as JSON and rendered as a printable document. Datetimes are ISO 8601
-in the clinic's timezone with their offset, dates are ISO dates, money is integer minor units with
-the currency beside it. It holds clinical content (intake answers, notes): callers check
-records.export and write the audit event.
+gather loads it and schemas.records.RecordSchema dumps it; the same dict is downloaded as JSON
+and rendered as a printable document. Datetimes are ISO 8601 in the clinic's timezone with their
+offset, dates are ISO dates, money is integer minor units with the currency beside it. It holds
+clinical content (intake answers, notes): callers check records.export and write the audit event.
 """
 
 from __future__ import annotations
@@ -12,52 +12,107 @@ import re
 import unicodedata
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..clinical.contraindications import BY_CODE, describe
 from ..extensions import db
+from ..menu.pricing import today_in
 from ..models import (
     Appointment,
     Client,
-    ClientMembership,
+    Clinic,
     IntakeResponse,
     IntakeTemplate,
     Membership,
-    MembershipPeriod,
-    MembershipUse,
     NoteAmendment,
-    PackageRedemption,
-    PackageSale,
     TreatmentNote,
 )
 from ..models.base import utcnow
-from ..sales.usage import live_counts
+from ..sales.purchases import Purchases, purchases_of
+from ..schemas.records import RecordSchema
 
-FORMAT_VERSION = 1
+
+@dataclass(frozen=True)
+class Family:
+    """The client's guardian, if any, and the children they are guardian of."""
+
+    guardian: Client | None
+    children: list[Client]
 
 
-def client_record(client: Client) -> dict:
-    """The full record of one client of the bound clinic."""
-    clinic = g.clinic
-    return {
-        "format": "clinic_saas client record",
-        "format_version": FORMAT_VERSION,
-        "exported_at": _instant(utcnow()),
-        "clinic": {"name": clinic.name, "timezone": clinic.timezone, "currency": clinic.currency},
-        "client": _identity(client),
-        "family": _family(client),
-        "appointments": _appointments(client),
-        "purchases": {
-            "packages": _package_sales(client),
-            "memberships": _memberships(client),
-        },
-        "intakes": _intakes(client),
-        "treatment_notes": _notes(client),
-    }
+@dataclass(frozen=True)
+class Answer:
+    """One question of a signed intake, with the answer as stored and as people read it."""
+
+    key: str
+    section: str | None
+    label: str
+    answer: object
+    answer_text: str
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A signed intake with the form it answered, its answers in the form's order, its flags."""
+
+    response: IntakeResponse
+    template: IntakeTemplate
+    questions: list[Answer]
+    flags: list[dict]
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """An amendment of a note, with its author's name (None once they left)."""
+
+    amendment: NoteAmendment
+    author: str | None
+
+
+@dataclass(frozen=True)
+class Note:
+    """A treatment note with its session's start, its authors' names and its amendments."""
+
+    note: TreatmentNote
+    appointment_starts_at: datetime | None
+    author: str | None
+    signed_by: str | None
+    amendments: list[Amendment]
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    """Everything the clinic holds about one client, loaded once; schemas.records dumps it."""
+
+    exported_at: datetime
+    client: Client
+    family: Family
+    appointments: list[Appointment]
+    purchases: Purchases
+    intakes: list[Intake]
+    treatment_notes: list[Note]
+
+
+def client_record(client: Client, *, clinic: Clinic) -> dict:
+    """The full record of one client of this clinic, as the exported JSON document."""
+    return RecordSchema.for_audience("export", clinic=clinic).dump(gather(client, clinic))
+
+
+def gather(client: Client, clinic: Clinic) -> ClientRecord:
+    """Load the whole record of one client, in a fixed number of statements."""
+    return ClientRecord(
+        exported_at=utcnow(),
+        client=client,
+        family=_family(client),
+        appointments=_appointments(client),
+        purchases=purchases_of(client, today_in(clinic)),
+        intakes=_intakes(client),
+        treatment_notes=_notes(client),
+    )
 
 
 def file_name(client: Client, day: date, extension: str) -> str:
@@ -69,150 +124,34 @@ def file_name(client: Client, day: date, extension: str) -> str:
     return f"{slug}-{day.isoformat()}.{extension}"
 
 
-def _instant(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(g.clinic.tz).isoformat()
-
-
-def _day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _money(amount_minor: int | None) -> dict | None:
-    if amount_minor is None:
-        return None
-    return {"amount_minor": amount_minor, "currency": g.clinic.currency}
-
-
-def _identity(client: Client) -> dict:
-    return {
-        "id": str(client.id),
-        "first_name": client.first_name,
-        "last_name": client.last_name,
-        "email": client.email,
-        "phone": client.phone,
-        "date_of_birth": _day(client.date_of_birth),
-        "address": client.address,
-        "emergency_contact": {
-            "name": client.emergency_contact_name,
-            "phone": client.emergency_contact_phone,
-        },
-        "gp": {"name": client.gp_name, "practice": client.gp_practice},
-        "sport": client.sport,
-        "activity_level": client.activity_level.value if client.activity_level else None,
-        "activity_level_label": client.activity_level.label if client.activity_level else None,
-        "marketing_consent": client.marketing_consent,
-        "marketing_consent_at": _instant(client.marketing_consent_at),
-        "created_at": _instant(client.created_at),
-        "erased_at": _instant(client.erased_at),
-    }
-
-
-def _person(client: Client) -> dict:
-    return {"id": str(client.id), "name": client.full_name}
-
-
-def _family(client: Client) -> dict:
+def _family(client: Client) -> Family:
     related = db.session.scalars(
         select(Client)
         .where((Client.guardian_id == client.id) | (Client.id == client.guardian_id))
         .order_by(Client.last_name, Client.first_name, Client.id)
     ).all()
-    guardian = next((c for c in related if c.id == client.guardian_id), None)
-    return {
-        "guardian": _person(guardian) if guardian is not None else None,
-        "children": [_person(c) for c in related if c.guardian_id == client.id],
-    }
+    return Family(
+        guardian=next((c for c in related if c.id == client.guardian_id), None),
+        children=[c for c in related if c.guardian_id == client.id],
+    )
 
 
-def _appointments(client: Client) -> list[dict]:
-    rows = db.session.scalars(
-        select(Appointment)
-        .options(
-            joinedload(Appointment.service),
-            joinedload(Appointment.therapist),
-            joinedload(Appointment.location),
-        )
-        .where(Appointment.client_id == client.id)
-        .order_by(Appointment.starts_at, Appointment.id)
-    ).all()
-    return [
-        {
-            "id": str(a.id),
-            "starts_at": _instant(a.starts_at),
-            "ends_at": _instant(a.ends_at),
-            "service": a.service.name,
-            "therapist": a.therapist.display_name,
-            "location": a.location.name,
-            "status": a.status.value,
-            "status_label": a.status.label,
-            "price": _money(a.price_minor),
-            "booking_note": a.note,
-            "cancelled_at": _instant(a.cancelled_at),
-            "cancellation_reason": a.cancellation_reason,
-            "late_cancellation": a.late_cancellation,
-        }
-        for a in rows
-    ]
+def _appointments(client: Client) -> list[Appointment]:
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .options(
+                joinedload(Appointment.service),
+                joinedload(Appointment.therapist),
+                joinedload(Appointment.location),
+            )
+            .where(Appointment.client_id == client.id)
+            .order_by(Appointment.starts_at, Appointment.id)
+        ).all()
+    )
 
 
-def _package_sales(client: Client) -> list[dict]:
-    sales = db.session.scalars(
-        select(PackageSale)
-        .where(PackageSale.client_id == client.id)
-        .order_by(PackageSale.sold_on, PackageSale.created_at)
-    ).all()
-    used = live_counts(PackageRedemption.sale_id, [s.id for s in sales])
-    return [
-        {
-            "id": str(s.id),
-            "name": s.name,
-            "sold_on": _day(s.sold_on),
-            "expires_on": _day(s.expires_on),
-            "sessions_total": s.sessions_total,
-            "sessions_used": used[s.id],
-            "price": _money(s.price_minor),
-            "tax_rate_percent": s.tax_rate_bp / 100,
-            "refunded_at": _instant(s.refunded_at),
-            "refund": _money(s.refund_minor),
-        }
-        for s in sales
-    ]
-
-
-def _memberships(client: Client) -> list[dict]:
-    enrolments = db.session.scalars(
-        select(ClientMembership)
-        .where(ClientMembership.client_id == client.id)
-        .order_by(ClientMembership.started_on, ClientMembership.created_at)
-    ).all()
-    periods = db.session.execute(
-        select(MembershipPeriod.id, MembershipPeriod.membership_id).where(
-            MembershipPeriod.membership_id.in_([m.id for m in enrolments])
-        )
-    ).all()
-    used_in_period = live_counts(MembershipUse.period_id, [p.id for p in periods])
-    used: dict[uuid.UUID, int] = defaultdict(int)
-    for period_id, membership_id in periods:
-        used[membership_id] += used_in_period[period_id]
-    return [
-        {
-            "id": str(m.id),
-            "name": m.name,
-            "status": m.status.value,
-            "started_on": _day(m.started_on),
-            "paused_on": _day(m.paused_on),
-            "cancelled_on": _day(m.cancelled_on),
-            "price_per_month": _money(m.price_minor),
-            "tax_rate_percent": m.tax_rate_bp / 100,
-            "sessions_per_month": m.sessions_per_period,
-            "periods": sum(1 for _, owner in periods if owner == m.id),
-            "sessions_used": used[m.id],
-        }
-        for m in enrolments
-    ]
-
-
-def _intakes(client: Client) -> list[dict]:
+def _intakes(client: Client) -> list[Intake]:
     responses = db.session.scalars(
         select(IntakeResponse)
         .where(IntakeResponse.client_id == client.id)
@@ -228,35 +167,26 @@ def _intakes(client: Client) -> list[dict]:
     return [_intake(r, templates[r.template_id]) for r in responses]
 
 
-def _intake(response: IntakeResponse, template: IntakeTemplate) -> dict:
+def _intake(response: IntakeResponse, template: IntakeTemplate) -> Intake:
     answers = response.answers or {}
     questions = [
-        {
-            "key": q["key"],
-            "section": q.get("section"),
-            "label": q["label"],
-            "answer": answers.get(q["key"]),
-            "answer_text": answer_text(q, answers.get(q["key"])),
-        }
+        Answer(
+            key=q["key"],
+            section=q.get("section"),
+            label=q["label"],
+            answer=answers.get(q["key"]),
+            answer_text=answer_text(q, answers.get(q["key"])),
+        )
         for q in template.questions
     ]
     asked = {q["key"] for q in template.questions}
     questions += [  # kept even if the template's wording of it is gone
-        {"key": k, "section": None, "label": k, "answer": v, "answer_text": answer_text({}, v)}
+        Answer(key=k, section=None, label=k, answer=v, answer_text=answer_text({}, v))
         for k, v in answers.items()
         if k not in asked
     ]
-    return {
-        "id": str(response.id),
-        "form": {"title": template.title, "version": template.version},
-        "questions": questions,
-        "flags": [dict(f, description=describe(f)) for f in response.flags or []],
-        "consent_text": template.consent_text,
-        "signed_name": response.signed_name,
-        "signed_by_guardian": response.signed_by_guardian,
-        "signed_at": _instant(response.signed_at),
-        "submitted_via": response.submitted_via,
-    }
+    flags = [dict(f, description=describe(f)) for f in response.flags or []]
+    return Intake(response, template, questions, flags)
 
 
 def answer_text(question: dict, answer) -> str:
@@ -312,7 +242,7 @@ def label_of(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
 
-def _notes(client: Client) -> list[dict]:
+def _notes(client: Client) -> list[Note]:
     notes = db.session.scalars(
         select(TreatmentNote)
         .where(TreatmentNote.client_id == client.id)
@@ -339,27 +269,13 @@ def _notes(client: Client) -> list[dict]:
         | {a.author_id for rows in amendments.values() for a in rows}
     )
     return [
-        {
-            "id": str(n.id),
-            "appointment_id": str(n.appointment_id),
-            "appointment_starts_at": _instant(starts.get(n.appointment_id)),
-            "status": n.status.value,
-            "author": authors.get(n.author_id),
-            "created_at": _instant(n.created_at),
-            "updated_at": _instant(n.updated_at),
-            "signed_at": _instant(n.signed_at),
-            "signed_by": authors.get(n.signed_by_id),
-            "content": n.content,
-            "amendments": [
-                {
-                    "id": str(a.id),
-                    "created_at": _instant(a.created_at),
-                    "author": authors.get(a.author_id),
-                    "text": a.text,
-                }
-                for a in amendments[n.id]
-            ],
-        }
+        Note(
+            note=n,
+            appointment_starts_at=starts.get(n.appointment_id),
+            author=authors.get(n.author_id),
+            signed_by=authors.get(n.signed_by_id),
+            amendments=[Amendment(a, authors.get(a.author_id)) for a in amendments[n.id]],
+        )
         for n in notes
     ]
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..menu.calendar import add_months
@@ -110,6 +110,23 @@ def roll_periods(membership: ClientMembership, today: date) -> list[MembershipPe
         last_end = period.ends_on
     db.session.flush()
     return added
+
+
+def roll_client(client: Client, today: date) -> list[MembershipPeriod]:
+    """Roll the client's active memberships: one statement unless a new month has begun."""
+    last_end = (
+        select(func.max(MembershipPeriod.ends_on))
+        .where(MembershipPeriod.membership_id == ClientMembership.id)
+        .scalar_subquery()
+    )
+    due = db.session.scalars(
+        select(ClientMembership).where(
+            ClientMembership.client_id == client.id,
+            ClientMembership.status == ACTIVE,
+            func.coalesce(last_end, ClientMembership.anchor_on) <= today,
+        )
+    ).all()
+    return [period for membership in due for period in roll_periods(membership, today)]
 
 
 def roll_all(today: date) -> int:

@@ -84,25 +84,6 @@ def status(sale: PackageSale, used: int, today: date) -> str:
     return "active"
 
 
-def client_sales(client_id: uuid.UUID, today: date) -> list[dict]:
-    """A client's packages with sessions used, left and status: two queries."""
-    sales = db.session.scalars(
-        select(PackageSale)
-        .where(PackageSale.client_id == client_id)
-        .order_by(PackageSale.sold_on.desc(), PackageSale.created_at.desc())
-    ).all()
-    used = sessions_used(s.id for s in sales)
-    return [
-        {
-            "sale": s,
-            "used": used[s.id],
-            "left": s.sessions_total - used[s.id],
-            "status": status(s, used[s.id], today),
-        }
-        for s in sales
-    ]
-
-
 def _shared_with(sale: PackageSale, client_id: uuid.UUID) -> bool:
     """A shareable package may pay for its buyer's family: their guardian or their children."""
     return sale.shareable and family.related(sale.client_id, client_id)

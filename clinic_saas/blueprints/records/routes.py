@@ -58,7 +58,7 @@ def _template_helpers() -> dict:
 def _exported(client_id: str, file_format: str) -> tuple[Client, dict]:
     """The client's whole record, with the audit event that says who exported it and how."""
     client = get_or_404(Client, client_id)
-    record = client_record(client)
+    record = client_record(client, clinic=g.clinic)
     audit.record(
         "client.export",
         client_id=client.id,
@@ -112,7 +112,7 @@ def _erase_page(client: Client, form: EraseForm, problems: list[str], status: in
         client=client,
         form=form,
         problems=problems,
-        retention=retention(client) if client.erased_at is None else None,
+        retention=retention(client, clinic=g.clinic) if client.erased_at is None else None,
         counts=_kept_and_erased(client),
     ), status
 
@@ -124,8 +124,10 @@ def erase_client(client_id: str):
     today = today_in(g.clinic)
     form = EraseForm()
     if not form.is_submitted():
-        return _erase_page(client, EraseForm(formdata=None), erasure_problems(client, today))
-    problems = erasure_problems(client, today)
+        return _erase_page(
+            client, EraseForm(formdata=None), erasure_problems(client, today, clinic=g.clinic)
+        )
+    problems = erasure_problems(client, today, clinic=g.clinic)
     if problems:
         return _erase_page(client, form, problems, 409)
     if not form.validate():
@@ -137,7 +139,7 @@ def erase_client(client_id: str):
         return _erase_page(client, form, [], 400)
     name = client.full_name
     try:
-        erased = erase(client, today)
+        erased = erase(client, today, clinic=g.clinic)
     except ErasureRefused as refusal:  # changed since the checks above: nothing was written
         return _erase_page(client, form, [str(refusal)], 409)
     flash(

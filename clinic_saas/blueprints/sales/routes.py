@@ -33,6 +33,7 @@ from ...permissions import requires
 from ...sales import memberships, packages
 from ...sales.memberships import MembershipError
 from ...sales.packages import PackageError
+from ...sales.purchases import purchases_of
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
 from ..forms import ClientSearchForm, NewClientForm
@@ -191,9 +192,8 @@ def client(client_id: str):
 def _client_page(client: Client, *, enrol_form: EnrolForm | None = None, status: int = 200):
     """Everything the client bought, in a fixed number of statements however much that is."""
     today = today_in(g.clinic)
-    sales = packages.client_sales(client.id, today)
-    history = _sessions_used_by_sale([row["sale"].id for row in sales])
-    enrolments = _enrolments(client, today)
+    memberships.roll_client(client, today)
+    bought = purchases_of(client, today)
     sellable = _active_packages()
     plans = _active_plans()
     chooser = ChoosePackageForm(formdata=None)
@@ -205,9 +205,9 @@ def _client_page(client: Client, *, enrol_form: EnrolForm | None = None, status:
         "sales/client.html",
         client=client,
         today=today,
-        sales=sales,
-        history=history,
-        enrolments=enrolments,
+        sales=bought.packages[::-1],  # newest first
+        history=_sessions_used_by_sale([s.id for s in bought.packages]),
+        enrolments=bought.memberships[::-1],
         chooser=chooser,
         enrol_form=enrol_form,
         action_form=ActionForm(),
@@ -246,40 +246,6 @@ def _sessions_used_by_sale(sale_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
     for redemption, appointment in rows:
         history[redemption.sale_id].append((redemption, appointment))
     return history
-
-
-def _enrolments(client: Client, today: date) -> list[dict]:
-    """The client's memberships with their periods, brought up to today first."""
-    rows = db.session.scalars(
-        select(ClientMembership)
-        .where(ClientMembership.client_id == client.id)
-        .order_by(ClientMembership.started_on.desc(), ClientMembership.created_at.desc())
-    ).all()
-    for membership in rows:
-        memberships.roll_periods(membership, today)  # a no-op unless a new month has begun
-    periods: dict[uuid.UUID, list[MembershipPeriod]] = defaultdict(list)
-    if rows:
-        for period in db.session.scalars(
-            select(MembershipPeriod)
-            .where(MembershipPeriod.membership_id.in_([m.id for m in rows]))
-            .order_by(MembershipPeriod.starts_on.desc())
-        ):
-            periods[period.membership_id].append(period)
-    used = memberships.sessions_used(p.id for ps in periods.values() for p in ps)
-    result = []
-    for membership in rows:
-        mine = periods[membership.id]
-        current = next((p for p in mine if p.starts_on <= today < p.ends_on), None)
-        result.append(
-            {
-                "membership": membership,
-                "periods": mine,
-                "current": current,
-                "next_start": min((p.starts_on for p in mine if p.starts_on > today), default=None),
-                "used": used,  # per period id
-            }
-        )
-    return result
 
 
 # Selling a package: choose, confirm the terms, sell ----------------------------------------------

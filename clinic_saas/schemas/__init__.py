@@ -1,0 +1,1 @@
+"""Marshmallow schemas per domain: how records are dumped for each audience (dump only)."""
