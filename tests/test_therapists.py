@@ -7,8 +7,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from clinic_saas import tenancy
-from clinic_saas.blueprints.therapists.forms import parse_percent, percent_text
+from clinic_saas import display, tenancy
+from clinic_saas.blueprints.therapists.forms import parse_percent
 from clinic_saas.extensions import db
 from clinic_saas.models import Clinic, Role, Service, ServiceTherapist, Therapist
 
@@ -149,7 +149,7 @@ def test_commission_percent_is_read_as_basis_points(typed, basis_points):
 
 
 def test_commission_is_shown_as_typed():
-    assert [percent_text(bp) for bp in (0, 1000, 1250, 3333, 10000)] == [
+    assert [display.basis_points(bp) for bp in (0, 1000, 1250, 3333, 10000)] == [
         "0",
         "10",
         "12.5",

@@ -17,10 +17,10 @@ from datetime import date, datetime
 from flask import g
 from sqlalchemy import delete, func, or_, select, update
 
+from .. import display
+from ..clinic_time import add_months, local_day
 from ..clinical import audit
 from ..extensions import db
-from ..menu.calendar import add_months
-from ..menu.display import day_text
 from ..models import (
     ERASED_NAME,
     Appointment,
@@ -61,15 +61,15 @@ class Retention:
         if self.last_entry is None or self.erasable_on is None:
             return "There are no records to keep."
         years = g.clinic.retention_years
-        entry = f"the last entry ({self.last_entry_kind}) on {day_text(self.last_entry)}"
+        entry = f"the last entry ({self.last_entry_kind}) on {display.day(self.last_entry)}"
         if self.child_rule:
             return (
-                f"Records must be kept until {day_text(self.erasable_on)}: the client was a "
+                f"Records must be kept until {display.day(self.erasable_on)}: the client was a "
                 f"child at {entry}, and a child's records are kept until their 25th birthday "
                 f"(or {years} years after the last entry, whichever is later)."
             )
         return (
-            f"Records must be kept until {day_text(self.erasable_on)}: {years} year"
+            f"Records must be kept until {display.day(self.erasable_on)}: {years} year"
             f"{'s' if years != 1 else ''} after {entry} (the clinic's retention period)."
         )
 
@@ -91,7 +91,7 @@ class Erased:
 
 
 def _local_day(value: datetime | None) -> date | None:
-    return None if value is None else value.astimezone(g.clinic.tz).date()
+    return None if value is None else local_day(value, g.clinic.tz)
 
 
 def _latest(column, *where):
@@ -156,7 +156,7 @@ def erasable_on(client: Client, today: date) -> date:
 def erasure_problems(client: Client, today: date) -> list[str]:
     """Why the client cannot be erased today, each with what would allow it; [] if it can."""
     if client.erased_at is not None:
-        erased_on = day_text(_local_day(client.erased_at))
+        erased_on = display.day(_local_day(client.erased_at))
         return [f"This client's identity was already erased on {erased_on}: nothing is left."]
     problems = []
     booked = db.session.scalar(
@@ -168,7 +168,7 @@ def erasure_problems(client: Client, today: date) -> list[str]:
     )
     if booked is not None:
         problems.append(
-            f"The client has an appointment booked on {day_text(_local_day(booked))}: cancel "
+            f"The client has an appointment booked on {display.day(_local_day(booked))}: cancel "
             "it first."
         )
     running = db.session.scalar(
@@ -183,7 +183,7 @@ def erasure_problems(client: Client, today: date) -> list[str]:
         problems.append(f"The client's membership “{running}” is still running: cancel it first.")
     kept = retention(client)
     if kept.erasable_on is not None and today < kept.erasable_on:
-        problems.append(f"{kept.reason} Erasure is possible from {day_text(kept.erasable_on)}.")
+        problems.append(f"{kept.reason} Erasure is possible from {display.day(kept.erasable_on)}.")
     return problems
 
 

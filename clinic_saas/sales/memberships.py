@@ -15,8 +15,8 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from ..clinic_time import add_months
 from ..extensions import db
-from ..menu.calendar import add_months
 from ..menu.offers import plan_service_ids
 from ..models import (
     Appointment,

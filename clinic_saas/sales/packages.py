@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from ..clients import family
+from ..clinic_time import add_months
 from ..extensions import db
-from ..menu.calendar import add_months
 from ..menu.offers import package_service_ids
 from ..models import (
     Appointment,

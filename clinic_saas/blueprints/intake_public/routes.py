@@ -13,10 +13,10 @@ from dataclasses import replace
 from flask import Blueprint, current_app, g, render_template, request
 
 from ... import tenancy
+from ...clinic_time import today_in
 from ...clinical import intake
 from ...clinical.templates import current_template
 from ...extensions import limiter
-from ...menu.pricing import today_in
 from ...models import Client
 from ...permissions import public
 

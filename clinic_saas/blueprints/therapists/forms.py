@@ -41,12 +41,6 @@ def parse_percent(text: str | None) -> int:
     return int(value * 100)
 
 
-def percent_text(basis_points: int) -> str:
-    """1250 -> "12.5", 1000 -> "10": how a person would type it."""
-    whole, fraction = divmod(basis_points, 100)
-    return str(whole) if not fraction else f"{whole}.{fraction:02d}".rstrip("0")
-
-
 class PercentField(StringField):
     """A percentage with up to 2 decimals, read as integer basis points (0..10000)."""
 

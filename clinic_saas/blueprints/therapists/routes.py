@@ -10,6 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
+from ... import display
 from ...extensions import db
 from ...models import (
     Category,
@@ -24,7 +25,7 @@ from ...models import (
 )
 from ...permissions import requires
 from ...tenancy import get_or_404
-from .forms import RHP_HELP, TherapistForm, percent_text
+from .forms import RHP_HELP, TherapistForm
 
 bp = Blueprint("therapists", __name__, url_prefix="/c/<clinic_slug>/staff/therapists")
 
@@ -169,7 +170,6 @@ def index():
         logins=logins,
         sites=sites,
         service_counts=service_counts,
-        percent_text=percent_text,
     )
 
 
@@ -197,7 +197,7 @@ def edit(therapist_id: str):
     form = TherapistForm(
         obj=therapist,
         login=str(therapist.membership_id) if therapist.membership_id else "",
-        commission_percent=percent_text(therapist.commission_rate_bp),
+        commission_percent=display.basis_points(therapist.commission_rate_bp),
         services=_offered_service_ids(therapist),
         tier=str(therapist.tier_id) if therapist.tier_id else "",
     )
