@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    templating.init_app(app)
     register_request_lifecycle(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -151,7 +152,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_lifecycle(app: Flask) -> None:
-    """One transaction per request (unit_of_work), security headers, template filters."""
+    """One transaction per request (unit_of_work) and security headers."""
     unit_of_work.init_app(app)
 
     @app.after_request
@@ -167,8 +168,6 @@ def register_request_lifecycle(app: Flask) -> None:
         if request.endpoint and not request.endpoint.endswith("static"):
             headers.setdefault("Cache-Control", "no-store")
         return response
-
-    templating.init_app(app)
 
 
 ERROR_TITLES = {

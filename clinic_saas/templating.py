@@ -12,8 +12,10 @@ from datetime import time as clock_time
 
 from flask import Flask, g
 
-from . import display
-from .clinic_time import today_in
+from . import clinic_time, display
+from .blueprints.intake.routes import intake_panel
+from .blueprints.notes.routes import treatment_history
+from .clinical import intake
 from .menu.pricing import price_for
 from .models import Clinic, Service
 from .navigation import clinic_nav
@@ -72,7 +74,10 @@ def clock_on_day(value: datetime | None, tz: tzinfo | None = None) -> str:
 
 def local(value: datetime, tz: tzinfo | None = None) -> datetime:
     """{{ (a.starts_at|local).date() }}: an instant on the clinic's wall clock."""
-    return value.astimezone(_tz(tz))
+    zone = _tz(tz)
+    if zone is None:
+        raise ValueError("an instant is local only to a clinic's timezone")  # not the server's
+    return clinic_time.local(value, zone)
 
 
 def price(
@@ -85,6 +90,8 @@ def price(
     if amount_minor is None:
         return empty
     clinic = g.get("clinic")
+    if clinic is None and currency is None:
+        raise ValueError("a price needs its currency when no clinic is bound")
     return display.price(
         amount_minor, currency or clinic.currency, country or (clinic.country if clinic else "")
     )
@@ -99,7 +106,7 @@ def percent(basis_points: int, country: str | None = None) -> str:
 def price_today(service: Service, clinic: Clinic | None = None) -> str:
     """The service's standard price in force today, or 'not priced yet'."""
     clinic = clinic or g.clinic
-    amount = price_for(service, today_in(clinic))
+    amount = price_for(service, clinic_time.today_in(clinic))
     return NOT_PRICED if amount is None else display.price(amount, clinic.currency, clinic.country)
 
 
@@ -126,6 +133,15 @@ GLOBALS = {
     "current_clinic": lambda: g.get("clinic"),
     "current_membership": lambda: g.get("membership"),
     "price_today": price_today,
+    # The client's page shows these panels, whichever blueprint renders it.
+    "intake_panel": intake_panel,
+    "treatment_history": treatment_history,
+    # The intake form's question macros (templates/intake/_questions.html), on the client's page
+    # and on the owner's preview alike.
+    "intake_field": intake.field_name,
+    "intake_checklist": intake.checklist_groups,
+    "intake_level_heading": intake.LEVEL_HEADINGS.get,
+    "intake_limits": intake.FormLimits(),
 }
 
 

@@ -219,11 +219,6 @@ def clear_day_override(override: DayOverride) -> date:
     return day
 
 
-def local_datetime(day: date, wall_clock: time, tz: ZoneInfo) -> datetime:
-    """A local date and clock time of the clinic as an aware instant."""
-    return datetime.combine(day, wall_clock, tzinfo=tz)
-
-
 def whole_days(first: date, last: date, tz: ZoneInfo) -> Interval:
     """From the start of the first local day to the end of the last one."""
     if last < first:

@@ -141,7 +141,6 @@ class IntakePanel:
     past: list[PastIntake] = field(default_factory=list)
 
 
-@bp.app_template_global("intake_panel")
 def intake_panel(client: Client) -> IntakePanel:
     """What the intake panel of a client's page shows; the flags only to clinical roles, and
     their reading is audited. A constant number of queries, whatever the client's history."""

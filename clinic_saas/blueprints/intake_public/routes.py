@@ -25,14 +25,6 @@ bp = Blueprint("intake_public", __name__)
 FORM_CHANGED = "The form changed while you were filling it in: check your answers and sign again."
 
 
-# The form's question macros (templates/intake/_questions.html) use these, on the client's page
-# and on the owner's preview alike.
-bp.add_app_template_global(intake.field_name, "intake_field")
-bp.add_app_template_global(intake.checklist_groups, "intake_checklist")
-bp.add_app_template_global(intake.LEVEL_HEADINGS.get, "intake_level_heading")
-bp.add_app_template_global(intake.FormLimits(), "intake_limits")
-
-
 def _form_limit():
     return current_app.config["FORM_LIMIT_PER_ADDRESS"]
 

@@ -266,7 +266,6 @@ class TreatmentHistory:
     with_notes: int = 0
 
 
-@bp.app_template_global()
 def treatment_history(client) -> TreatmentHistory:
     """The client's sessions and notes for clinical roles (audited); for the desk, a count."""
     if can("clinical.read"):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ... import display
-from ...clinic_time import day_range
+from ...clinic_time import day_range, local_instant, today_in
 from ...extensions import db
 from ...models import DayOverride, Location, Shift, Therapist, TimeOff, TimeOffKind
 from ...models.base import utcnow
@@ -28,10 +28,6 @@ WARN_AT_MOST = 10
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
-def _local_today() -> date:
-    return datetime.now(g.clinic.tz).date()
-
-
 def _parse_day(value: str | None) -> date | None:
     try:
         day = date.fromisoformat(value or "")
@@ -46,7 +42,7 @@ def _monday(day: date) -> date:
 
 def _shown_monday() -> date:
     """The Monday of the week asked for with ?week= (any day of it), or of this week."""
-    return _monday(_parse_day(request.args.get("week")) or _local_today())
+    return _monday(_parse_day(request.args.get("week")) or today_in(g.clinic))
 
 
 def _location_arg() -> str | None:
@@ -161,7 +157,7 @@ def _render_week(
         rows=rows,
         sites=list(sites.values()),
         location=location,
-        today=_local_today(),
+        today=today_in(g.clinic),
         week_url=_week_url,
         here=request.full_path.rstrip("?"),
         filter_args=_filter_args(monday),
@@ -314,8 +310,8 @@ def add_time_off():
                 span = roster_admin.whole_days(form.first_day.data, form.last_day.data, tz)
             else:
                 span = Interval(
-                    roster_admin.local_datetime(form.first_day.data, form.start_time.data, tz),
-                    roster_admin.local_datetime(form.last_day.data, form.end_time.data, tz),
+                    local_instant(form.first_day.data, form.start_time.data, tz),
+                    local_instant(form.last_day.data, form.end_time.data, tz),
                 )
             roster_admin.add_time_off(
                 therapist, TimeOffKind(form.kind.data), span.start, span.end, form.note.data
@@ -373,7 +369,7 @@ def _render_therapist(
     therapist: Therapist, failed: tuple[uuid.UUID, EndShiftForm] | None = None, status=200
 ):
     tz = g.clinic.tz
-    today = _local_today()
+    today = today_in(g.clinic)
     shifts = db.session.execute(
         select(Shift, Location.name)
         .join(Location, Location.id == Shift.location_id)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from ... import display
+from ...clinic_time import today_in
 from ...extensions import db
 from ...models import (
     Category,
@@ -28,10 +28,6 @@ from ...tenancy import get_or_404
 from .forms import RHP_HELP, TherapistForm
 
 bp = Blueprint("therapists", __name__, url_prefix="/c/<clinic_slug>/staff/therapists")
-
-
-def _local_today():
-    return datetime.now(g.clinic.tz).date()
 
 
 def _login_choices(therapist: Therapist | None) -> list[SelectChoice]:
@@ -146,7 +142,7 @@ def index():
             )
         )
     }
-    today = _local_today()
+    today = today_in(g.clinic)
     sites: dict[uuid.UUID, list[str]] = defaultdict(list)
     for therapist_id, site in db.session.execute(
         select(Shift.therapist_id, Location.name)
