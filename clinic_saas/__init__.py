@@ -6,17 +6,15 @@ import logging
 import os
 import uuid
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
-from . import mail, permissions, raw_sql, tenancy, unit_of_work
+from . import mail, permissions, raw_sql, templating, tenancy, unit_of_work
 from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
-from .menu.pricing import current_price_text
-from .money import format_amount
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -50,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    templating.init_app(app)
     register_request_lifecycle(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -153,7 +152,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_lifecycle(app: Flask) -> None:
-    """One transaction per request (unit_of_work), security headers, template helpers."""
+    """One transaction per request (unit_of_work) and security headers."""
     unit_of_work.init_app(app)
 
     @app.after_request
@@ -169,11 +168,6 @@ def register_request_lifecycle(app: Flask) -> None:
         if request.endpoint and not request.endpoint.endswith("static"):
             headers.setdefault("Cache-Control", "no-store")
         return response
-
-    app.jinja_env.globals["format_amount"] = format_amount
-    app.jinja_env.globals["current_price_text"] = current_price_text
-    app.jinja_env.globals["current_clinic"] = lambda: g.get("clinic")
-    app.jinja_env.globals["current_membership"] = lambda: g.get("membership")
 
 
 ERROR_TITLES = {

@@ -63,7 +63,7 @@ def roll_memberships() -> None:
     from sqlalchemy import select
 
     from . import tenancy
-    from .menu.pricing import today_in
+    from .clinic_time import today_in
     from .models import Clinic
     from .sales import memberships
 

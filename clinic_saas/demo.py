@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from . import tenancy
 from .accounts.passwords import hash_password
 from .accounts.signup import find_user_by_email
+from .clinic_time import add_months, local_instant, today_in
 from .demo_clinical import seed_clinical
 from .extensions import db
 from .menu import offers
-from .menu.calendar import add_months
 from .menu.pricing import schedule_price
 from .models import (
     Appointment,
@@ -44,7 +44,6 @@ from .models.base import utcnow
 from .sales import entitlements, memberships, packages
 from .scheduling import booking
 from .scheduling.availability import free_slots
-from .scheduling.intervals import local_instant
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published in the README on purpose
 
@@ -200,7 +199,7 @@ def _seed_schedule(clinic: Clinic, plan: dict) -> None:
         db.session.add(site)
         db.session.add_all(Room(location=site, name=room) for room in rooms)
         sites[name] = site
-    today = utcnow().astimezone(clinic.tz).date()
+    today = today_in(clinic)
     services = [
         Service(
             name=name,

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from .clinic_time import day_range, today_in
 from .clinical import notes, status
 from .clinical.contraindications import flags_from_answers
 from .clinical.templates import current_template
@@ -25,7 +26,6 @@ from .models import (
     TreatmentNote,
 )
 from .models.base import utcnow
-from .scheduling.intervals import local_day_range
 
 SPORTS = [
     ("Marathon running", ActivityLevel.COMPETITIVE),
@@ -47,7 +47,7 @@ INJURY_SITES = ["left calf", "right hamstring", "lower back", "right shoulder", 
 
 def seed_clinical(clinic, clients: list[Client], rng: random.Random) -> None:
     """Details for every client, a parent and child, intakes, and notes (see module docstring)."""
-    today = utcnow().astimezone(clinic.tz).date()
+    today = today_in(clinic)
     for client in clients:
         _complete_details(client, rng, today)
     parent = clients[0]
@@ -194,7 +194,7 @@ def _complete_details(client: Client, rng: random.Random, today: date) -> None:
 def _clients_seen_next(clinic, today: date) -> list:
     """The clients of the next live appointments of the therapist who can log in (Tom Turner in
     Northside), from today on, so that his red flags show on the book when the demo opens."""
-    start = local_day_range(today, clinic.tz).start
+    start = day_range(today, clinic.tz).start
     rows = db.session.scalars(
         select(Appointment.client_id)
         .join(Therapist, Therapist.id == Appointment.therapist_id)

@@ -22,19 +22,6 @@ def minor_units(currency: str) -> int:
     return CURRENCY_MINOR_UNITS[currency.upper()]
 
 
-def format_amount(amount_minor: int, currency: str) -> str:
-    """Render an integer amount for people: 4500 GBP -> 'GBP 45.00', 4500 JPY -> 'JPY 4,500'."""
-    if not isinstance(amount_minor, int):
-        raise TypeError("money is an integer number of minor units")
-    digits = minor_units(currency)
-    sign = "-" if amount_minor < 0 else ""
-    whole, frac = divmod(abs(amount_minor), 10**digits)
-    text = f"{whole:,}"
-    if digits:
-        text += f".{frac:0{digits}d}"
-    return f"{currency.upper()} {sign}{text}"
-
-
 def divide_half_up(numerator: int, denominator: int) -> int:
     """Integer division rounded half away from zero: the one rounding rule for money here."""
     if denominator <= 0:

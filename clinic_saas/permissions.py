@@ -159,7 +159,3 @@ def _check_request_permission():
 
 def init_app(app: Flask) -> None:
     app.before_request(_check_request_permission)
-    from .navigation import clinic_nav
-
-    app.jinja_env.globals["can"] = can
-    app.jinja_env.globals["clinic_nav"] = clinic_nav

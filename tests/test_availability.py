@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from clinic_saas import tenancy
+from clinic_saas.clinic_time import local_instant
 from clinic_saas.extensions import db
 from clinic_saas.models import Appointment, Clinic, Service
 from clinic_saas.scheduling.availability import compute_slots, free_slots
-from clinic_saas.scheduling.intervals import Interval, local_instant, merge, subtract
+from clinic_saas.scheduling.intervals import Interval, merge, subtract
 from clinic_saas.scheduling.roster import WorkBlock, working_blocks
 
 from .factories import add_appointment, add_override, add_time_off, build_schedule

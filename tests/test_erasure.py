@@ -9,11 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from clinic_saas import tenancy
+from clinic_saas import display, tenancy
+from clinic_saas.clinic_time import add_months, today_in
 from clinic_saas.extensions import db
-from clinic_saas.menu.calendar import add_months
-from clinic_saas.menu.display import day_text
-from clinic_saas.menu.pricing import today_in
 from clinic_saas.models import (
     ERASED_NAME,
     Appointment,
@@ -164,15 +162,16 @@ def test_erasure_is_refused_while_the_records_must_be_kept(app, client, auth, cl
     page = client.get(_erase_url(schedule))
     assert page.status_code == 200
     text = html.unescape(page.get_data(as_text=True))
-    assert f"Records must be kept until {day_text(kept_until)}: 8 years after the last entry" in (
-        text
+    assert (
+        f"Records must be kept until {display.day(kept_until)}: 8 years after the last entry"
+        in (text)
     )
-    assert "Erasure is possible from " + day_text(kept_until) in text
+    assert "Erasure is possible from " + display.day(kept_until) in text
     assert 'data-testid="erase-form"' not in text
 
     response = client.post_form(_erase_url(schedule), {"confirm_name": "Ada Runner"})
     assert response.status_code == 409
-    assert f"Records must be kept until {day_text(kept_until)}" in html.unescape(
+    assert f"Records must be kept until {display.day(kept_until)}" in html.unescape(
         response.get_data(as_text=True)
     )
     assert _counts(app, clinic_a) == before
@@ -275,7 +274,7 @@ def test_erasure_is_refused_while_an_appointment_is_booked(app, client, auth, cl
     auth.login_as(Role.OWNER, clinic_a)
     response = client.post_form(_erase_url(schedule), {"confirm_name": "Ada Runner"})
     assert response.status_code == 409
-    assert f"appointment booked on {day_text(_local(upcoming))}: cancel it first" in (
+    assert f"appointment booked on {display.day(_local(upcoming))}: cancel it first" in (
         html.unescape(response.get_data(as_text=True))
     )
     assert _counts(app, clinic_a) == before

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from clinic_saas import tenancy
+from clinic_saas.clinic_time import today_in
 from clinic_saas.extensions import db
-from clinic_saas.menu.pricing import today_in
 from clinic_saas.models import (
     Appointment,
     AppointmentStatus,

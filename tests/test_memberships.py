@@ -121,7 +121,7 @@ def test_plans_need_sensible_terms(world, changes, message):
 
 
 def test_the_daily_command_rolls_every_clinics_memberships(app, clinic_a):
-    from clinic_saas.menu.pricing import today_in
+    from clinic_saas.clinic_time import today_in
     from clinic_saas.models import MembershipPeriod
 
     schedule = build_schedule(app, clinic_a)

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from clinic_saas import tenancy
+from clinic_saas import display, tenancy
+from clinic_saas.clinic_time import today_in
 from clinic_saas.extensions import db
-from clinic_saas.menu.display import format_price, locale_for
-from clinic_saas.menu.pricing import price_for, today_in
+from clinic_saas.menu.pricing import price_for
 from clinic_saas.models import (
     Appointment,
     Category,
@@ -152,19 +152,19 @@ def _text(response) -> str:
 def test_prices_are_written_the_way_the_clinics_country_writes_them(
     amount, currency, country, expected
 ):
-    assert format_price(amount, currency, country) == expected
+    assert display.price(amount, currency, country) == expected
 
 
 def test_format_price_takes_integer_minor_units_only():
     with pytest.raises(TypeError):
-        format_price(45.5, "GBP", "GB")
+        display.price(45.5, "GBP", "GB")
     with pytest.raises(TypeError):
-        format_price(Decimal("45.5"), "GBP", "GB")
+        display.price(Decimal("45.5"), "GBP", "GB")
 
 
 def test_an_unknown_country_falls_back_to_british_english():
-    assert str(locale_for("ZZ")) == "en_GB"
-    assert str(locale_for("AU")) == "en_AU"
+    assert str(display.locale_for("ZZ")) == "en_GB"
+    assert str(display.locale_for("AU")) == "en_AU"
 
 
 # Creating and editing services ------------------------------------------------------------------

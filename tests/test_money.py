@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clinic_saas.money import divide_half_up, format_amount, line_amounts, parse_amount
+from clinic_saas import display
+from clinic_saas.money import divide_half_up, line_amounts, parse_amount
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_tax_inclusive_line_carves_tax_out_of_the_gross():
 def test_zero_decimal_currency_lines_stay_whole_yen():
     amounts = line_amounts(1, 5500, 1000, prices_include_tax=True)  # JPY 5,500 incl. 10%
     assert (amounts.net, amounts.tax) == (5000, 500)
-    assert format_amount(amounts.gross, "JPY") == "JPY 5,500"
+    assert display.price(amounts.gross, "JPY", "JP") == "￥5,500"
 
 
 def test_no_tax_and_exempt_lines():

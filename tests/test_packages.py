@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from clinic_saas import tenancy
+from clinic_saas.clinic_time import add_months
 from clinic_saas.extensions import db
 from clinic_saas.menu import offers
-from clinic_saas.menu.calendar import add_months
 from clinic_saas.menu.offers import OfferError
 from clinic_saas.models import (
     Appointment,

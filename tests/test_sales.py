@@ -10,12 +10,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from clinic_saas import tenancy
+from clinic_saas import display, tenancy
+from clinic_saas.clinic_time import add_months, today_in
 from clinic_saas.extensions import db
 from clinic_saas.menu import offers
-from clinic_saas.menu.calendar import add_months
-from clinic_saas.menu.display import day_text
-from clinic_saas.menu.pricing import today_in
 from clinic_saas.models import (
     Appointment,
     Client,
@@ -212,7 +210,7 @@ def test_a_receptionist_sells_a_package_after_seeing_its_terms(app, client, auth
     page = _text(confirm)
     assert 'data-testid="confirm-sessions">6<' in page
     assert 'data-testid="confirm-price">£300.00<' in page
-    assert f'data-testid="confirm-expiry">{day_text(expected_expiry)} ' in page
+    assert f'data-testid="confirm-expiry">{display.day(expected_expiry)} ' in page
     assert _count(app, clinic_a, PackageSale) == 0  # nothing sold by looking
 
     sold = client.post_form(
@@ -228,7 +226,7 @@ def test_a_receptionist_sells_a_package_after_seeing_its_terms(app, client, auth
 
     page = _text(client.get(world["client_url"]))
     assert "6 left</strong> of 6" in page
-    assert f'data-testid="expires">{day_text(expected_expiry)}<' in page
+    assert f'data-testid="expires">{display.day(expected_expiry)}<' in page
 
 
 def test_a_sale_at_terms_changed_since_the_confirmation_is_refused(
@@ -306,7 +304,7 @@ def test_completing_an_appointment_uses_a_session_of_the_package(
     page = _text(client.get(world["client_url"]))
     assert "5 left</strong> of 6 (1 used)" in page
     history = page.split('data-testid="sessions-used"')[1]
-    assert day_text(today) in history and "Sports massage 60" in history
+    assert display.day(today) in history and "Sports massage 60" in history
     assert "Give the session back" not in page  # receptionists do not reverse sessions
 
     sale_id = _in_clinic(app, clinic_a, lambda: db.session.scalar(select(PackageSale.id)))
@@ -424,7 +422,7 @@ def test_a_receptionist_enrols_a_client_from_today(app, client, auth, clinic_a, 
     page = _text(client.get(world["client_url"]))
     assert re.findall(r'data-testid="membership-status">([^<]+)<', page) == ["Active"]
     assert "1 left</strong> of 1 (0 used)" in page
-    assert day_text(today) in page.split('data-testid="current-period"')[1]
+    assert display.day(today) in page.split('data-testid="current-period"')[1]
 
 
 def test_a_membership_cannot_start_in_the_past_or_twice(app, client, auth, clinic_a, world):

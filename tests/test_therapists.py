@@ -7,8 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from clinic_saas import tenancy
-from clinic_saas.blueprints.therapists.forms import percent_text
+from clinic_saas import display, tenancy
 from clinic_saas.extensions import db
 from clinic_saas.models import Clinic, Role, Service, ServiceTherapist, Therapist
 from clinic_saas.money import percent_to_basis_points
@@ -151,7 +150,7 @@ def test_commission_percent_is_read_as_basis_points(typed, basis_points):
 
 
 def test_commission_is_shown_as_typed():
-    assert [percent_text(bp) for bp in (0, 1000, 1250, 3333, 10000)] == [
+    assert [display.basis_points(bp) for bp in (0, 1000, 1250, 3333, 10000)] == [
         "0",
         "10",
         "12.5",

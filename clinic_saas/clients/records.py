@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import g, has_app_context
 from sqlalchemy import func, select, tuple_
 
+from ..clinic_time import today_in
 from ..extensions import db
 from ..models import ActivityLevel, Client
 from ..models.base import utcnow
@@ -124,7 +125,7 @@ def _today() -> date:
     """The clinic's own today when a clinic is bound (a birthday is a local date)."""
     clinic = g.get("clinic") if has_app_context() else None
     if clinic is not None:
-        return utcnow().astimezone(clinic.tz).date()
+        return today_in(clinic)
     return utcnow().date()
 
 

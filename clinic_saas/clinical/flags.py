@@ -29,14 +29,6 @@ from . import audit, status
 from .contraindications import FlagLevel, describe
 from .status import IntakeState, IntakeSummary
 
-# Bootstrap colour of each level: absolute stops treatment, local changes it, the rest informs.
-TONES = {
-    FlagLevel.ABSOLUTE: "danger",
-    FlagLevel.LOCAL: "warning",
-    FlagLevel.DOCTOR: "info",
-    FlagLevel.CAUTION: "info",
-}
-
 # Appointments where nobody is treated need no acknowledgement.
 NOT_TREATED = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
 
@@ -51,10 +43,6 @@ class FlagLine:
 
     level: FlagLevel
     text: str
-
-    @property
-    def tone(self) -> str:
-        return TONES[self.level]
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from sqlalchemy import update
 
 from .. import tenancy
 from ..accounts.tokens import hash_secret, new_secret
+from ..clinic_time import today_in
 from ..extensions import db
-from ..menu.pricing import today_in
 from ..models import Client, Clinic, IntakeLink, IntakeResponse, IntakeTemplate, Membership
 from ..models.base import utcnow
 from . import audit

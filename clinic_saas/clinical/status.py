@@ -16,8 +16,8 @@ from datetime import datetime
 from flask import g
 from sqlalchemy import func, select
 
+from ..clinic_time import add_months
 from ..extensions import db
-from ..menu.calendar import add_months
 from ..models import IntakeResponse
 from ..models.base import utcnow
 

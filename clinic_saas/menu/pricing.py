@@ -109,20 +109,3 @@ def cancel_scheduled_price(row: ServicePrice, today: date) -> None:
         raise PricingError("A price already in force cannot be withdrawn; schedule a new one.")
     db.session.delete(row)
     db.session.flush()
-
-
-def today_in(clinic: Clinic) -> date:
-    from ..models.base import utcnow
-
-    return utcnow().astimezone(clinic.tz).date()
-
-
-def current_price_text(service: Service) -> str:
-    """The standard price in force today, for display ('not priced yet' when there is none)."""
-    from flask import g
-
-    from ..money import format_amount
-
-    clinic = g.clinic
-    price = price_for(service, today_in(clinic))
-    return "not priced yet" if price is None else format_amount(price, clinic.currency)

@@ -100,11 +100,6 @@ class TaxRate(TenantScoped):
     treatment: Mapped[TaxTreatment] = enum_column(TaxTreatment, default=TaxTreatment.STANDARD)
     active: Mapped[bool] = mapped_column(default=True)
 
-    @property
-    def percent(self) -> str:
-        whole, part = divmod(self.rate_bp, 100)
-        return f"{whole}%" if not part else f"{whole}.{part:02d}".rstrip("0") + "%"
-
 
 class PriceTier(TenantScoped):
     """A level of therapist whose sessions have their own prices, e.g. 'Senior'."""

@@ -16,10 +16,10 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, or_, select, update
 
+from .. import display
+from ..clinic_time import add_months, local_day
 from ..clinical import audit
 from ..extensions import db
-from ..menu.calendar import add_months
-from ..menu.display import day_text
 from ..models import (
     ERASED_NAME,
     Appointment,
@@ -62,15 +62,15 @@ class Retention:
         if self.last_entry is None or self.erasable_on is None:
             return "There are no records to keep."
         years = self.retention_years
-        entry = f"the last entry ({self.last_entry_kind}) on {day_text(self.last_entry)}"
+        entry = f"the last entry ({self.last_entry_kind}) on {display.day(self.last_entry)}"
         if self.child_rule:
             return (
-                f"Records must be kept until {day_text(self.erasable_on)}: the client was a "
+                f"Records must be kept until {display.day(self.erasable_on)}: the client was a "
                 f"child at {entry}, and a child's records are kept until their 25th birthday "
                 f"(or {years} years after the last entry, whichever is later)."
             )
         return (
-            f"Records must be kept until {day_text(self.erasable_on)}: {years} year"
+            f"Records must be kept until {display.day(self.erasable_on)}: {years} year"
             f"{'s' if years != 1 else ''} after {entry} (the clinic's retention period)."
         )
 
@@ -92,7 +92,7 @@ class Erased:
 
 
 def _local_day(value: datetime | None, clinic: Clinic) -> date | None:
-    return None if value is None else value.astimezone(clinic.tz).date()
+    return None if value is None else local_day(value, clinic.tz)
 
 
 def _latest(column, *where):
@@ -162,7 +162,7 @@ def erasable_on(client: Client, today: date, *, clinic: Clinic) -> date:
 def erasure_problems(client: Client, today: date, *, clinic: Clinic) -> list[str]:
     """Why the client cannot be erased today, each with what would allow it; [] if it can."""
     if client.erased_at is not None:
-        erased_on = day_text(_local_day(client.erased_at, clinic))
+        erased_on = display.day(_local_day(client.erased_at, clinic))
         return [f"This client's identity was already erased on {erased_on}: nothing is left."]
     problems = []
     booked = db.session.scalar(
@@ -173,7 +173,7 @@ def erasure_problems(client: Client, today: date, *, clinic: Clinic) -> list[str
         )
     )
     if booked is not None:
-        on = day_text(_local_day(booked, clinic))
+        on = display.day(_local_day(booked, clinic))
         problems.append(f"The client has an appointment booked on {on}: cancel it first.")
     running = db.session.scalar(
         select(ClientMembership.name)
@@ -187,7 +187,7 @@ def erasure_problems(client: Client, today: date, *, clinic: Clinic) -> list[str
         problems.append(f"The client's membership “{running}” is still running: cancel it first.")
     kept = retention(client, clinic=clinic)
     if kept.erasable_on is not None and today < kept.erasable_on:
-        problems.append(f"{kept.reason} Erasure is possible from {day_text(kept.erasable_on)}.")
+        problems.append(f"{kept.reason} Erasure is possible from {display.day(kept.erasable_on)}.")
     return problems
 
 

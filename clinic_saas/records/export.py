@@ -18,9 +18,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..clinic_time import today_in
 from ..clinical.contraindications import BY_CODE, describe
 from ..extensions import db
-from ..menu.pricing import today_in
 from ..models import (
     Appointment,
     Client,

@@ -15,8 +15,9 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from .. import display
+from ..clinic_time import add_months
 from ..extensions import db
-from ..menu.calendar import add_months
 from ..menu.offers import plan_service_ids
 from ..models import (
     Appointment,
@@ -190,7 +191,7 @@ def use_problem(membership: ClientMembership, appointment: Appointment, day: dat
         return f"{membership.name} does not cover {appointment.service.name}."
     period = period_on(membership, day)
     if period is None:
-        return f"{membership.name} has no period running on {day:%d %b %Y}."
+        return f"{membership.name} has no period running on {display.day(day)}."
     if sessions_used([period.id])[period.id] >= period.sessions_allowed:
         return f"This month's sessions of {membership.name} are all used."
     return None

@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from .. import display
 from ..clients import family
+from ..clinic_time import add_months
 from ..extensions import db
-from ..menu.calendar import add_months
 from ..menu.offers import package_service_ids
 from ..models import (
     Appointment,
@@ -146,7 +147,9 @@ def refund_quote(sale: PackageSale, today: date) -> int:
     if state == "refunded":
         raise PackageError("This package has already been refunded.")
     if state == "expired":
-        raise PackageError(f"{sale.name} expired on {sale.expires_on:%d %b %Y}: no refund is due.")
+        raise PackageError(
+            f"{sale.name} expired on {display.day(sale.expires_on)}: no refund is due."
+        )
     unused = sale.sessions_total - used
     return divide_half_up(sale.price_minor * unused, sale.sessions_total)
 

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from ..clinic_time import days_range
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Clinic, Service, ServiceTherapist, Therapist
-from .intervals import Interval, local_day_range, merge, subtract
+from .intervals import Interval, merge, subtract
 from .roster import WorkBlock, time_off_between, working_blocks
 
 MAX_RANGE_DAYS = 62
@@ -125,7 +126,7 @@ def free_slots(
     tz = clinic.tz
     therapists = therapists_offering(service, therapist_ids)
     ids = [t.id for t in therapists]
-    window = Interval(local_day_range(first, tz).start, local_day_range(last, tz).end)
+    window = Interval(*days_range(first, last, tz))
     blocks = working_blocks(ids, first, last, tz)
     away = time_off_between(ids, window.start, window.end)
     booked = busy_appointments(ids, window, exclude=exclude_appointment)

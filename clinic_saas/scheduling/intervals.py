@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 
 @dataclass(frozen=True, order=True)
@@ -44,24 +43,6 @@ def subtract(base: Interval, busy: list[Interval]) -> list[Interval]:
     if cursor < base.end:
         free.append(Interval(cursor, base.end))
     return free
-
-
-def local_instant(day: date, wall_clock: time, tz: ZoneInfo) -> datetime:
-    """The instant (in UTC) a wall-clock time of the clinic's zone happens on `day`.
-
-    In UTC because arithmetic on a datetime carrying a ZoneInfo is wall-clock arithmetic, which is
-    wrong across a daylight-saving change. In the hour that a spring-forward change skips, the time
-    is read with the offset in force before the change (01:30 that night in London is 02:30 BST);
-    an ambiguous autumn time is its first occurrence.
-    """
-    return datetime.combine(day, wall_clock, tzinfo=tz).astimezone(UTC)
-
-
-def local_day_range(day: date, tz: ZoneInfo) -> Interval:
-    """The instants of one local calendar day: 23, 24 or 25 hours long."""
-    return Interval(
-        local_instant(day, time(0), tz), local_instant(day + timedelta(days=1), time(0), tz)
-    )
 
 
 def days(first: date, last: date) -> list[date]:

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from ..clinic_time import local_instant
 from ..extensions import db
 from ..models import DayOverride, Shift, TimeOff
-from .intervals import Interval, days, local_instant
+from .intervals import Interval, days
 
 
 @dataclass(frozen=True)

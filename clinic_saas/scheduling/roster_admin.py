@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import display
+from ..clinic_time import days_range
 from ..extensions import db
 from ..models import (
     Appointment,
@@ -28,7 +30,7 @@ from ..models import (
     TimeOff,
     TimeOffKind,
 )
-from .intervals import Interval, local_day_range
+from .intervals import Interval
 from .roster import WorkBlock, time_off_between, working_blocks
 
 WEEKDAY_NAMES = (
@@ -58,11 +60,7 @@ class HoursBlock:
 
 
 def hours(start: time, end: time) -> str:
-    return f"{start:%H:%M}{DASH}{end:%H:%M}"
-
-
-def long_date(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    return f"{display.time(start)}{DASH}{display.time(end)}"
 
 
 def _check_hours(start: time, end: time, what: str) -> None:
@@ -87,9 +85,9 @@ def _validity_overlaps(a_from: date, a_until: date | None, b_from: date, b_until
 
 
 def _describe_shift(shift: Shift, location_name: str) -> str:
-    validity = f"from {long_date(shift.valid_from)}"
+    validity = f"from {display.weekday_day(shift.valid_from)}"
     if shift.valid_until is not None:
-        validity += f" until {long_date(shift.valid_until)}"
+        validity += f" until {display.weekday_day(shift.valid_until)}"
     return (
         f"{WEEKDAY_NAMES[shift.weekday]} {hours(shift.start_time, shift.end_time)} "
         f"at {location_name} {validity}"
@@ -154,7 +152,7 @@ def end_weekly_shift(shift: Shift, stop_from: date) -> Shift | None:
     """Stop a weekly shift from a date on; a shift that would never have started is deleted."""
     last_day = stop_from - timedelta(days=1)
     if shift.valid_until is not None and shift.valid_until <= last_day:
-        raise RosterError(f"This shift already ends on {long_date(shift.valid_until)}.")
+        raise RosterError(f"This shift already ends on {display.weekday_day(shift.valid_until)}.")
     if last_day < shift.valid_from:
         db.session.delete(shift)
         db.session.flush()
@@ -221,16 +219,11 @@ def clear_day_override(override: DayOverride) -> date:
     return day
 
 
-def local_datetime(day: date, wall_clock: time, tz: ZoneInfo) -> datetime:
-    """A local date and clock time of the clinic as an aware instant."""
-    return datetime.combine(day, wall_clock, tzinfo=tz)
-
-
 def whole_days(first: date, last: date, tz: ZoneInfo) -> Interval:
     """From the start of the first local day to the end of the last one."""
     if last < first:
         raise RosterError("The last day off comes before the first.")
-    return Interval(local_day_range(first, tz).start, local_day_range(last, tz).end)
+    return Interval(*days_range(first, last, tz))
 
 
 def add_time_off(
@@ -305,8 +298,8 @@ def appointments_outside_working_time(
 
 def describe_appointment(appointment: Appointment, tz: ZoneInfo) -> str:
     """'Tue 3 Mar 2026 10:00 Ada Runner (Sports massage 60)': for warnings."""
-    local = appointment.starts_at.astimezone(tz)
+    starts, client = appointment.starts_at, appointment.client.full_name
     return (
-        f"{long_date(local.date())} {local:%H:%M} {appointment.client.full_name} "
+        f"{display.weekday_day(starts, tz)} {display.time(starts, tz)} {client} "
         f"({appointment.service.name})"
     )

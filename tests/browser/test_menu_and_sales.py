@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from clinic_saas import tenancy
+from clinic_saas.clinic_time import today_in
 from clinic_saas.extensions import db
 from clinic_saas.menu import offers
-from clinic_saas.menu.pricing import today_in
 from clinic_saas.models import Clinic, PackageSale
 from tests.conftest import PASSWORD
 from tests.factories import build_schedule

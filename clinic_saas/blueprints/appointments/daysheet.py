@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from ...clinic_time import day_range, local_instant
 from ...models import Appointment, AppointmentStatus, Therapist, TimeOff
-from ...scheduling.intervals import Interval, local_day_range, local_instant
+from ...scheduling.intervals import Interval
 from ...scheduling.roster import WorkBlock
 
 # The rows shown on a day when nobody works and nothing is booked.
@@ -57,7 +58,7 @@ def _minutes(instant: datetime, tz: ZoneInfo) -> int:
 def grid_floor(instant: datetime, day: date, step: int, tz: ZoneInfo) -> datetime:
     """The last grid line of `day` at or before the instant (the day's start at the earliest)."""
     if instant.astimezone(tz).date() < day:
-        return local_day_range(day, tz).start
+        return day_range(day, tz).start
     minutes = _minutes(instant, tz)
     minutes -= minutes % step
     return local_instant(day, time(minutes // 60, minutes % 60), tz)
@@ -67,11 +68,11 @@ def grid_ceil(instant: datetime, day: date, step: int, tz: ZoneInfo) -> datetime
     """The first grid line of `day` at or after the instant (the day's end at the latest)."""
     local = instant.astimezone(tz)
     if local.date() > day:
-        return local_day_range(day, tz).end
+        return day_range(day, tz).end
     minutes = _minutes(instant, tz) + (1 if local.second or local.microsecond else 0)
     minutes = -(-minutes // step) * step
     if minutes >= 24 * 60:
-        return local_day_range(day, tz).end
+        return day_range(day, tz).end
     return local_instant(day, time(minutes // 60, minutes % 60), tz)
 
 
@@ -240,7 +241,7 @@ def plan_days(
     plans = []
     for n in range((last - first).days + 1):
         day = first + timedelta(days=n)
-        span = local_day_range(day, tz)
+        span = Interval(*day_range(day, tz))
         mine = [a for a in appointments if span.start <= a.starts_at < span.end]
         plans.append(
             DayPlan(

@@ -11,7 +11,9 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ... import display
 from ...clients import ClientError, create_client, search_clients
+from ...clinic_time import day_range, days_range, today_in
 from ...clinical import flags, notes
 from ...extensions import db
 from ...menu.services import active_services
@@ -33,7 +35,6 @@ from ...sales import entitlements, packages
 from ...scheduling import booking
 from ...scheduling.availability import Slot, free_slots
 from ...scheduling.booking import BookingError, SlotTaken
-from ...scheduling.intervals import Interval, local_day_range
 from ...scheduling.roster import time_off_between, working_blocks
 from ...staff.sites import ordered_rooms, ordered_sites
 from ...staff.therapists import ordered_therapists
@@ -75,7 +76,7 @@ def _appointment_or_404(appointment_id: str) -> Appointment:
 
 
 def _today() -> date:
-    return datetime.now(g.clinic.tz).date()
+    return today_in(g.clinic)
 
 
 def _day_from_query(name: str = "date", default: date | None = None) -> date:
@@ -96,29 +97,9 @@ def _local(instant: datetime) -> datetime:
     return instant.astimezone(g.clinic.tz)
 
 
-def _clock(instant: datetime) -> str:
-    return _local(instant).strftime("%H:%M")
-
-
-def _long_date(day: date | datetime) -> str:
-    if isinstance(day, datetime):
-        day = _local(day).date()
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def _short_date(day: date | datetime) -> str:
-    if isinstance(day, datetime):
-        day = _local(day).date()
-    return f"{day:%a} {day.day} {day:%b}"
-
-
 @bp.context_processor
 def _template_helpers() -> dict:
     return {
-        "clock": _clock,
-        "long_date": _long_date,
-        "short_date": _short_date,
-        "local": _local,
         "may_attend": may_attend,
         "now": utcnow,
         "timedelta": timedelta,
@@ -202,7 +183,7 @@ def day():
         location = next((s for s in sites if s.id == parse_id(request.args["location"])), None)
         if location is None:
             abort(404)
-    window = local_day_range(on, tz)
+    window = day_range(on, tz)
     therapists = ordered_therapists(active_only=True)
     query = (
         select(Appointment)
@@ -260,7 +241,7 @@ def mine():
     if therapist is None:
         return render_template("appointments/mine.html", therapist=None, day=on, today=_today())
     last = min(on + timedelta(days=UPCOMING_DAYS), LAST_DAY)
-    window = Interval(local_day_range(on, tz).start, local_day_range(last, tz).end)
+    window = days_range(on, last, tz)
     appointments = db.session.scalars(
         select(Appointment)
         .options(*WITH_DETAILS)
@@ -454,9 +435,10 @@ def _book():
     except BookingError as problem:
         discard_changes()
         return _booking_page(form, status=400, error=str(problem))
+    starts, tz = appointment.starts_at, g.clinic.tz
     flash(
         f"Booked {client.full_name} with {therapist.display_name}: {service.name}, "
-        f"{_long_date(appointment.starts_at)} at {_clock(appointment.starts_at)}.",
+        f"{display.long_day(starts, tz)} at {display.time(starts, tz)}.",
         "success",
     )
     return redirect(url_for(".day", date=_local(appointment.starts_at).date().isoformat()))
@@ -637,9 +619,10 @@ def reschedule(appointment_id: str):
         discard_changes()
         on = _local(choice.start).date()
         return _reschedule_page(appointment, on=on, error=str(problem), status=400)
+    starts, tz = appointment.starts_at, g.clinic.tz
     flash(
-        f"Moved from {_short_date(before)} {_clock(before)} to "
-        f"{_long_date(appointment.starts_at)} at {_clock(appointment.starts_at)} "
+        f"Moved from {display.short_day(before, tz)} {display.time(before, tz)} to "
+        f"{display.long_day(starts, tz)} at {display.time(starts, tz)} "
         f"with {therapist.display_name}.",
         "success",
     )

@@ -15,12 +15,11 @@ from sqlalchemy import and_, or_, select
 
 from ...clients import search_clients
 from ...clients.records import clients_by_id
+from ...clinic_time import local_instant
 from ...clinical.audit import ACTIONS
 from ...extensions import db
-from ...menu.display import instant_text
 from ...models import ERASED_NAME, AuditEvent, Client, Membership, User
 from ...permissions import requires
-from ...scheduling.intervals import local_instant
 from ...tenancy import parse_id
 from .forms import AuditFilterForm
 
@@ -29,10 +28,6 @@ bp = Blueprint("audit", __name__, url_prefix="/c/<clinic_slug>/audit")
 PER_PAGE = 50
 CLIENT_MATCHES = 20
 MERGED_NAME = "Merged client"  # the client row is gone: folded into another record
-
-
-def _clinic_time(instant: datetime) -> str:
-    return instant_text(instant, g.clinic.tz)
 
 
 def _subject(event: AuditEvent) -> str:
@@ -62,7 +57,6 @@ def filter_url(**changes) -> str:
 @bp.context_processor
 def _template_helpers() -> dict:
     return {
-        "clinic_time": _clinic_time,
         "subject": _subject,
         "action_label": ACTIONS.get,
         "filter_url": filter_url,

@@ -4,12 +4,13 @@ the list and search, a client's page, editing, family links, merging.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from ... import display
 from ...clients import (
     ClientError,
     add_child,
@@ -25,10 +26,9 @@ from ...clients import (
 )
 from ...clients.merge import client_references, preview
 from ...clients.records import clients_by_id, list_clients
+from ...clinic_time import today_in
 from ...clinical import status as intake_status
 from ...extensions import db
-from ...menu.display import day_text, instant_text
-from ...menu.pricing import today_in
 from ...models import ERASED_NAME, Appointment, Client
 from ...models.base import utcnow
 from ...permissions import requires
@@ -71,24 +71,18 @@ FIELD_LABELS = {
 }
 
 
-def _clinic_time(instant: datetime) -> str:
-    return instant_text(instant, g.clinic.tz)
-
-
 def _shown(value) -> str:
     """A record's value as the merge comparison writes it."""
     if value in (None, ""):
         return "—"
     if isinstance(value, date):
-        return day_text(value)
+        return display.day(value)
     return str(getattr(value, "label", value))
 
 
 @bp.context_processor
 def _template_helpers() -> dict:
     return {
-        "day": day_text,
-        "clinic_time": _clinic_time,
         "intake_badge": lambda summary: INTAKE_BADGES[summary.state],
         "erased_name": ERASED_NAME,
         "field_label": FIELD_LABELS.get,

@@ -9,13 +9,12 @@ from datetime import datetime
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
 
-from ... import mail, tenancy
+from ... import display, mail, tenancy
 from ...clients.family import contact_for
 from ...clinical import audit, intake
 from ...clinical.contraindications import BY_CODE, describe, highest_level
 from ...clinical.status import IntakeSummary, flags_of, summary
 from ...extensions import db
-from ...menu.display import day_text
 from ...models import Client, IntakeLink, IntakeResponse, IntakeTemplate
 from ...models.base import utcnow
 from ...permissions import can, requires
@@ -23,17 +22,6 @@ from ...permissions import can, requires
 bp = Blueprint("intake", __name__, url_prefix="/c/<clinic_slug>")
 
 PAST_INTAKES_SHOWN = 20
-
-
-def local_time(instant: datetime | None) -> str:
-    """An instant in the clinic's own time: '3 Mar 2031, 14:05'."""
-    if instant is None:
-        return ""
-    local = instant.astimezone(g.clinic.tz)
-    return f"{day_text(local.date())}, {local:%H:%M}"
-
-
-bp.add_app_template_global(local_time, "intake_when")
 
 
 ERASED = "This client's identity was erased: no intake can be asked of them."
@@ -72,7 +60,7 @@ def send(client_id):
         recipient_name=name,
         for_guardian=for_guardian,
         url=url_for("intake_public.fill", token=token, _external=True),
-        valid_until=day_text(link.expires_at.astimezone(g.clinic.tz).date()),
+        valid_until=display.day(link.expires_at, g.clinic.tz),
     )
     audit.record(
         "intake.send",
@@ -153,7 +141,6 @@ class IntakePanel:
     past: list[PastIntake] = field(default_factory=list)
 
 
-@bp.app_template_global("intake_panel")
 def intake_panel(client: Client) -> IntakePanel:
     """What the intake panel of a client's page shows; the flags only to clinical roles, and
     their reading is audited. A constant number of queries, whatever the client's history."""

@@ -13,24 +13,16 @@ from dataclasses import replace
 from flask import Blueprint, current_app, g, render_template, request
 
 from ... import tenancy
+from ...clinic_time import today_in
 from ...clinical import intake
 from ...clinical.templates import current_template
 from ...extensions import limiter
-from ...menu.pricing import today_in
 from ...models import Client
 from ...permissions import public
 
 bp = Blueprint("intake_public", __name__)
 
 FORM_CHANGED = "The form changed while you were filling it in: check your answers and sign again."
-
-
-# The form's question macros (templates/intake/_questions.html) use these, on the client's page
-# and on the owner's preview alike.
-bp.add_app_template_global(intake.field_name, "intake_field")
-bp.add_app_template_global(intake.checklist_groups, "intake_checklist")
-bp.add_app_template_global(intake.LEVEL_HEADINGS.get, "intake_level_heading")
-bp.add_app_template_global(intake.FormLimits(), "intake_limits")
 
 
 def _form_limit():

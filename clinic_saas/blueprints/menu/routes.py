@@ -20,10 +20,11 @@ from flask import (
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
+from ... import display
+from ...clinic_time import today_in
 from ...extensions import db
 from ...menu import services as menu
-from ...menu.display import day_text, format_price
-from ...menu.pricing import prices_on, today_in, upcoming_changes
+from ...menu.pricing import prices_on, upcoming_changes
 from ...menu.services import MenuError
 from ...models import (
     Category,
@@ -56,12 +57,8 @@ bp = Blueprint("menu", __name__, url_prefix="/c/<clinic_slug>/menu")
 HISTORY_ROWS = 200
 
 
-@bp.context_processor
-def _display_helpers() -> dict:
-    def price(amount_minor: int) -> str:
-        return format_price(amount_minor, g.clinic.currency, g.clinic.country)
-
-    return {"price": price, "day_text": day_text}
+def _percent(rate: TaxRate) -> str:
+    return display.percent(rate.rate_bp, g.clinic.country)
 
 
 def _today() -> date:
@@ -147,7 +144,7 @@ def _prepare_service_form(form: ServiceForm, service: Service | None) -> Service
     form.category.choices = [SelectChoice(c.key, c.name) for c in menu.ordered_categories()]
     current_rate = service.tax_rate_id if service else None
     form.tax_rate.choices = [SelectChoice("", "No tax")] + [
-        SelectChoice(str(r.id), f"{r.name} · {r.percent} · {r.treatment.label}")
+        SelectChoice(str(r.id), f"{r.name} · {_percent(r)} · {r.treatment.label}")
         for r in _tax_rates()
         if r.active or r.id == current_rate
     ]
@@ -289,8 +286,8 @@ def prices(service_id: str):
             _refused(form, error)
         else:
             who = f" with {tier.name} therapists" if tier else ""
-            when = "today" if row.effective_from == _today() else day_text(row.effective_from)
-            amount = format_price(row.price_minor, g.clinic.currency, g.clinic.country)
+            when = "today" if row.effective_from == _today() else display.day(row.effective_from)
+            amount = display.price(row.price_minor, g.clinic.currency, g.clinic.country)
             flash(f"{service.name}{who} costs {amount} from {when}.", "success")
             return redirect(url_for("menu.prices", service_id=service.id))
     return _render_prices(service, form, tiers)
@@ -305,8 +302,8 @@ def withdraw_price(service_id: str, price_id: str):
         abort(404)
     if not PlainForm().validate_on_submit():
         abort(400)
-    amount = format_price(row.price_minor, g.clinic.currency, g.clinic.country)
-    when = day_text(row.effective_from)
+    amount = display.price(row.price_minor, g.clinic.currency, g.clinic.country)
+    when = display.day(row.effective_from)
     try:
         menu.withdraw_price(row, _today())
     except MenuError as error:
@@ -441,7 +438,7 @@ def tax_rates():
         except MenuError as error:
             _refused(form, error)
         else:
-            flash(f"{rate.name} ({rate.percent}) can now be given to services.", "success")
+            flash(f"{rate.name} ({_percent(rate)}) can now be given to services.", "success")
             return redirect(url_for("menu.tax_rates"))
     return _render_tax_rates(add_form=form)
 
@@ -451,7 +448,7 @@ def tax_rates():
 def edit_tax_rate(tax_rate_id: str):
     rate = get_or_404(TaxRate, tax_rate_id)
     form = TaxRateForm(
-        obj=rate, treatment=rate.treatment.value, rate=rate.percent.removesuffix("%")
+        obj=rate, treatment=rate.treatment.value, rate=display.basis_points(rate.rate_bp)
     )
     users = list(
         db.session.scalars(
@@ -464,7 +461,7 @@ def edit_tax_rate(tax_rate_id: str):
         except MenuError as error:
             _refused(form, error)
         else:
-            flash(f"{rate.name} is now {rate.percent}.", "success")
+            flash(f"{rate.name} is now {_percent(rate)}.", "success")
             return redirect(url_for("menu.tax_rates"))
     db.session.expire(rate)
     return render_template("menu/tax_rate_form.html", form=form, rate=rate, users=users), _status(

@@ -13,7 +13,6 @@ request is rolled back, audit events included, so nothing may be read there unre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload
@@ -21,7 +20,6 @@ from sqlalchemy.orm import joinedload
 from ...clinical import flags, notes
 from ...clinical.flags import AcknowledgementError
 from ...clinical.notes import NoteBlocked, NoteError, NoteLocked
-from ...menu.display import day_text
 from ...models import Appointment, TreatmentNote
 from ...permissions import can, may_treat, requires
 from ...tenancy import get_or_404
@@ -48,15 +46,6 @@ def _detail_url(appointment: Appointment) -> str:
 
 def _note_url(appointment: Appointment) -> str:
     return url_for("notes.note", appointment_id=appointment.id)
-
-
-@bp.app_template_global()
-def note_datetime(instant: datetime | None) -> str:
-    """An instant in the clinic's time, as people read it: "10:05 on Mon 2 Jun 2031"."""
-    if instant is None:
-        return ""
-    local = instant.astimezone(g.clinic.tz)
-    return f"{local:%H:%M} on {local:%a} {day_text(local.date())}"
 
 
 @bp.context_processor
@@ -277,7 +266,6 @@ class TreatmentHistory:
     with_notes: int = 0
 
 
-@bp.app_template_global()
 def treatment_history(client) -> TreatmentHistory:
     """The client's sessions and notes for clinical roles (audited); for the desk, a count."""
     if can("clinical.read"):

@@ -18,9 +18,9 @@ from flask import (
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from ... import display
 from ...extensions import db
 from ...menu import offers
-from ...menu.display import amount_input, format_price
 from ...menu.offers import OfferError
 from ...menu.services import active_services
 from ...models import MembershipPlan, MembershipPlanService, Package, Service, TaxRate
@@ -48,18 +48,14 @@ PLAN_ERROR_FIELDS = (
 )
 
 
-def _price(amount_minor: int) -> str:
-    return format_price(amount_minor, g.clinic.currency, g.clinic.country)
-
-
 def _per_session(package: Package) -> str:
-    return _price(divide_half_up(package.price_minor, package.sessions_count))
+    amount = divide_half_up(package.price_minor, package.sessions_count)
+    return display.price(amount, g.clinic.currency, g.clinic.country)
 
 
 @bp.context_processor
 def _template_helpers() -> dict:
     return {
-        "price": _price,
         "per_session": _per_session,
         "menu_url": _menu_url(),
     }
@@ -130,7 +126,11 @@ def _prepare(form: OfferForm, current_tax_rate_id: uuid.UUID | None) -> dict[str
         )
     }
     form.tax_rate.choices = [SelectChoice("", "No tax")] + [
-        SelectChoice(key, f"{r.name} ({r.percent})" + ("" if r.active else " · withdrawn"))
+        SelectChoice(
+            key,
+            f"{r.name} ({display.percent(r.rate_bp, g.clinic.country)})"
+            + ("" if r.active else " · withdrawn"),
+        )
         for key, r in rates.items()
     ]
     return rates
@@ -165,7 +165,7 @@ def _offer_values(offer, service_ids: set[uuid.UUID], **extra) -> dict:
     return {
         "name": offer.name,
         "description": offer.description,
-        "price": amount_input(offer.price_minor, g.clinic.currency),
+        "price": display.amount_input(offer.price_minor, g.clinic.currency),
         "services": [str(sid) for sid in service_ids],
         "tax_rate": str(offer.tax_rate_id) if offer.tax_rate_id else "",
         "active": offer.active,

@@ -8,9 +8,9 @@ from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 
 from ... import tenancy
+from ...clinic_time import today_in
 from ...extensions import db
-from ...menu.display import format_price
-from ...menu.pricing import prices_on, today_in
+from ...menu.pricing import prices_on
 from ...menu.services import menu_order, ordered_categories
 from ...models import Clinic, PriceTier, Service, TaxRate, TaxTreatment
 from ...permissions import public
@@ -34,9 +34,6 @@ def menu(slug: str):
     for service in services:
         by_category[service.category].append(service)
 
-    def price(amount_minor: int) -> str:
-        return format_price(amount_minor, clinic.currency, clinic.country)
-
     def taxed(service: Service) -> TaxRate | None:
         rate = rates.get(service.tax_rate_id)
         standard = rate is not None and rate.treatment is TaxTreatment.STANDARD
@@ -49,7 +46,6 @@ def menu(slug: str):
         by_category=by_category,
         prices=prices,
         tiers=tiers,
-        price=price,
         taxed=taxed,
         any_taxed=any(taxed(s) for s in services),
     )

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from flask import Blueprint, Response, flash, g, redirect, render_template, url_for
 from sqlalchemy import func, select
 
+from ... import display
+from ...clinic_time import today_in
 from ...clinical import audit
 from ...extensions import db
-from ...menu.display import day_text, format_price, instant_text
-from ...menu.pricing import today_in
 from ...models import (
     Appointment,
     Client,
@@ -34,22 +34,22 @@ def _when(iso: str | None) -> str:
     if not iso:
         return "—"
     moment = datetime.fromisoformat(iso)
-    return instant_text(moment, moment.tzinfo)
+    return display.instant(moment, moment.tzinfo)
 
 
 def _on(iso: str | None) -> str:
-    return day_text(date.fromisoformat(iso)) if iso else "—"
+    return display.day(date.fromisoformat(iso)) if iso else "—"
 
 
 def _money(money: dict | None) -> str:
     if money is None:
         return "—"
-    return format_price(money["amount_minor"], money["currency"], g.clinic.country)
+    return display.price(money["amount_minor"], money["currency"], g.clinic.country)
 
 
 @bp.context_processor
 def _template_helpers() -> dict:
-    return {"when": _when, "on": _on, "money": _money, "day": day_text, "note_lines": note_lines}
+    return {"when": _when, "on": _on, "money": _money, "note_lines": note_lines}
 
 
 # Export ------------------------------------------------------------------------------------------

@@ -9,12 +9,14 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from ... import display
+from ...clinic_time import day_range, local_instant, today_in
 from ...extensions import db
 from ...models import DayOverride, Location, Shift, Therapist, TimeOff, TimeOffKind
 from ...models.base import utcnow
 from ...permissions import can, requires
 from ...scheduling import roster_admin
-from ...scheduling.intervals import Interval, local_day_range
+from ...scheduling.intervals import Interval
 from ...scheduling.roster_admin import DASH, RosterError
 from ...staff.sites import ordered_sites
 from ...staff.therapists import ordered_therapists
@@ -26,10 +28,6 @@ bp = Blueprint("roster", __name__, url_prefix="/c/<clinic_slug>/roster")
 
 WARN_AT_MOST = 10
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
-
-
-def _local_today() -> date:
-    return datetime.now(g.clinic.tz).date()
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -46,7 +44,7 @@ def _monday(day: date) -> date:
 
 def _shown_monday() -> date:
     """The Monday of the week asked for with ?week= (any day of it), or of this week."""
-    return _monday(_parse_day(request.args.get("week")) or _local_today())
+    return _monday(_parse_day(request.args.get("week")) or today_in(g.clinic))
 
 
 def _location_arg() -> str | None:
@@ -148,7 +146,7 @@ def _render_week(
         rows=rows,
         sites=list(sites.values()),
         location=location,
-        today=_local_today(),
+        today=today_in(g.clinic),
         week_url=_week_url,
         here=request.full_path.rstrip("?"),
         filter_args=_filter_args(monday),
@@ -225,7 +223,7 @@ def add_shift():
             flash(
                 f"{therapist.display_name} works {days} "
                 f"{roster_admin.hours(form.start.data, form.end.data)} at {location.name} "
-                f"from {roster_admin.long_date(form.valid_from.data)}.",
+                f"from {display.weekday_day(form.valid_from.data)}.",
                 "success",
             )
             return redirect(_week_url(max(monday, form.valid_from.data)))
@@ -260,11 +258,11 @@ def set_day():
                 )
             )
             flash(
-                f"{therapist.display_name} on {roster_admin.long_date(day)}: {what} "
+                f"{therapist.display_name} on {display.weekday_day(day)}: {what} "
                 "(instead of the weekly hours).",
                 "success",
             )
-            span = local_day_range(day, g.clinic.tz)
+            span = day_range(day, g.clinic.tz)
             _warn_outside_hours(therapist, span.start, span.end)
             return redirect(_week_url(day))
     return _render_week(monday, day_form=form, status=400)
@@ -279,10 +277,10 @@ def remove_day(override_id: str):
     therapist = change.therapist
     day = roster_admin.clear_day_override(change)
     flash(
-        f"{therapist.display_name} is back to the weekly hours on {roster_admin.long_date(day)}.",
+        f"{therapist.display_name} is back to the weekly hours on {display.weekday_day(day)}.",
         "success",
     )
-    span = local_day_range(day, g.clinic.tz)
+    span = day_range(day, g.clinic.tz)
     _warn_outside_hours(therapist, span.start, span.end)
     return redirect(_back_to(_week_url(day)))
 
@@ -301,8 +299,8 @@ def add_time_off():
                 span = roster_admin.whole_days(form.first_day.data, form.last_day.data, tz)
             else:
                 span = Interval(
-                    roster_admin.local_datetime(form.first_day.data, form.start_time.data, tz),
-                    roster_admin.local_datetime(form.last_day.data, form.end_time.data, tz),
+                    local_instant(form.first_day.data, form.start_time.data, tz),
+                    local_instant(form.last_day.data, form.end_time.data, tz),
                 )
             roster_admin.add_time_off(
                 therapist, TimeOffKind(form.kind.data), span.start, span.end, form.note.data
@@ -340,20 +338,16 @@ def remove_time_off(time_off_id: str):
 def time_off_text(start: datetime, end: datetime, tz) -> str:
     """Whole days as dates only, anything else with the clinic's local clock times."""
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    first_day = display.weekday_day(local_start.date())
     if local_start.time() == time(0) and local_end.time() == time(0):
         last = local_end.date() - timedelta(days=1)
         if last == local_start.date():
-            return f"{roster_admin.long_date(last)}, all day"
-        return f"{roster_admin.long_date(local_start.date())} {DASH} {roster_admin.long_date(last)}"
+            return f"{first_day}, all day"
+        return f"{first_day} {DASH} {display.weekday_day(last)}"
+    start_time, end_time = display.time(start, tz), display.time(end, tz)
     if local_start.date() == local_end.date():
-        return (
-            f"{roster_admin.long_date(local_start.date())} "
-            f"{local_start:%H:%M}{DASH}{local_end:%H:%M}"
-        )
-    return (
-        f"{roster_admin.long_date(local_start.date())} {local_start:%H:%M} {DASH} "
-        f"{roster_admin.long_date(local_end.date())} {local_end:%H:%M}"
-    )
+        return f"{first_day} {start_time}{DASH}{end_time}"
+    return f"{first_day} {start_time} {DASH} {display.weekday_day(local_end.date())} {end_time}"
 
 
 def _end_form(shift: Shift, **kwargs) -> EndShiftForm:
@@ -364,7 +358,7 @@ def _render_therapist(
     therapist: Therapist, failed: tuple[uuid.UUID, EndShiftForm] | None = None, status=200
 ):
     tz = g.clinic.tz
-    today = _local_today()
+    today = today_in(g.clinic)
     shifts = db.session.execute(
         select(Shift, Location.name)
         .join(Location, Location.id == Shift.location_id)
@@ -402,7 +396,6 @@ def _render_therapist(
         away=[(row, time_off_text(row.starts_at, row.ends_at, tz)) for row in away],
         site_names=site_names,
         weekday_names=roster_admin.WEEKDAY_NAMES,
-        long_date=roster_admin.long_date,
         here=request.full_path.rstrip("?"),
         week_url=_week_url,
         today=today,
@@ -436,10 +429,10 @@ def end_shift(shift_id: str):
                 flash(f"The shift {described} was removed: it had not started yet.", "success")
             else:
                 flash(
-                    f"The shift {described} ends after {roster_admin.long_date(kept.valid_until)}.",
+                    f"The shift {described} ends after {display.weekday_day(kept.valid_until)}.",
                     "success",
                 )
-            start = local_day_range(stop_from, g.clinic.tz).start
+            start = day_range(stop_from, g.clinic.tz).start
             _warn_outside_hours(therapist, start, start + timedelta(days=730))
             return redirect(url_for("roster.therapist", therapist_id=therapist.id))
     return _render_therapist(therapist, failed=(shift.id, form), status=400)

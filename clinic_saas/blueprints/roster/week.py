@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from ... import display
+from ...clinic_time import day_range
 from ...extensions import db
 from ...models import Appointment, DayOverride, Location, Therapist, TimeOff
-from ...scheduling.intervals import Interval, local_day_range
+from ...scheduling.intervals import Interval
 from ...scheduling.roster import WorkBlock, time_off_between, working_blocks
 from ...scheduling.roster_admin import DASH, OPEN_STATUSES, is_outside
 
@@ -57,20 +59,16 @@ class RosterRow:
     cells: list[DayCell]
 
 
-def _clock(instant: datetime, tz: ZoneInfo) -> str:
-    return instant.astimezone(tz).strftime("%H:%M")
-
-
 def away_text(time_off: TimeOff, day: Interval, tz: ZoneInfo) -> str:
     """When time off touches one local day: 'all day', 'from 13:00', 'until 11:00' or a range."""
     start, end = max(time_off.starts_at, day.start), min(time_off.ends_at, day.end)
     if start == day.start and end == day.end:
         return "all day"
     if start == day.start:
-        return f"until {_clock(end, tz)}"
+        return f"until {display.time(end, tz)}"
     if end == day.end:
-        return f"from {_clock(start, tz)}"
-    return f"{_clock(start, tz)}{DASH}{_clock(end, tz)}"
+        return f"from {display.time(start, tz)}"
+    return f"{display.time(start, tz)}{DASH}{display.time(end, tz)}"
 
 
 def _day_changes(ids: list[uuid.UUID], first: date, last: date):
@@ -111,7 +109,7 @@ def build_week(
     """Rows of therapists by Monday..Sunday cells: hours, changes, time off and bookings."""
     sunday = monday + timedelta(days=6)
     week_days = [monday + timedelta(days=n) for n in range(7)]
-    day_ranges = {day: local_day_range(day, tz) for day in week_days}
+    day_ranges = {day: Interval(*day_range(day, tz)) for day in week_days}
     window = Interval(day_ranges[monday].start, day_ranges[sunday].end)
     ids = [t.id for t in therapists]
 
@@ -139,8 +137,8 @@ def build_week(
                 site = sites.get(block.location_id)
                 cell.blocks.append(
                     BlockEntry(
-                        _clock(block.interval.start, tz),
-                        _clock(block.interval.end, tz),
+                        display.time(block.interval.start, tz),
+                        display.time(block.interval.end, tz),
                         site.name if site else "",
                         block.location_id,
                         block.overridden,

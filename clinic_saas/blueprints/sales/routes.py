@@ -5,18 +5,18 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
+from ... import display
 from ...clients import ClientError, create_client, search_clients
+from ...clinic_time import today_in
 from ...extensions import db
 from ...menu import offers
-from ...menu.display import day_text, format_price
-from ...menu.pricing import today_in
 from ...models import (
     Appointment,
     Client,
@@ -61,7 +61,7 @@ STATUS_BADGES = {
 
 
 def _price(amount_minor: int) -> str:
-    return format_price(amount_minor, g.clinic.currency, g.clinic.country)
+    return display.price(amount_minor, g.clinic.currency, g.clinic.country)
 
 
 def _terms(package: Package) -> str:
@@ -71,26 +71,14 @@ def _terms(package: Package) -> str:
 
 def _period_text(period: MembershipPeriod) -> str:
     """A period as people say it, with its last day (ends_on is the first day after it)."""
-    return f"{day_text(period.starts_on)} to {day_text(period.ends_on - timedelta(days=1))}"
-
-
-def _local_day(appointment: Appointment) -> str:
-    return day_text(appointment.starts_at.astimezone(g.clinic.tz).date())
-
-
-def _day_of(instant: datetime) -> str:
-    return day_text(instant.astimezone(g.clinic.tz).date())
+    return f"{display.day(period.starts_on)} to {display.day(period.ends_on - timedelta(days=1))}"
 
 
 @bp.context_processor
 def _template_helpers() -> dict:
     return {
-        "price": _price,
-        "day": day_text,
         "badge": STATUS_BADGES.get,
         "period_text": _period_text,
-        "local_day": _local_day,
-        "day_of": _day_of,
     }
 
 
@@ -272,7 +260,7 @@ def sell(client_id: str):
         return _sell_page(client, today, package=package, error=str(problem), status=400)
     flash(
         f"Sold {sale.name} to {client.full_name}: {sale.sessions_total} sessions for "
-        f"{_price(sale.price_minor)}, to use by {day_text(sale.expires_on)}.",
+        f"{_price(sale.price_minor)}, to use by {display.day(sale.expires_on)}.",
         "success",
     )
     return redirect(url_for(".client", client_id=client.id))
@@ -424,7 +412,9 @@ def enrol(client_id: str):
             discard_changes()
             form.form_errors.append(str(problem))
         else:
-            starts = "today" if membership.started_on == today else day_text(membership.started_on)
+            starts = (
+                "today" if membership.started_on == today else display.day(membership.started_on)
+            )
             flash(
                 f"{client.full_name} is now a member of {membership.name}, from {starts}: "
                 f"{membership.sessions_per_period} a month for {_price(membership.price_minor)}.",

@@ -22,12 +22,6 @@ RHP_HELP = (
 )
 
 
-def percent_text(basis_points: int) -> str:
-    """1250 -> "12.5", 1000 -> "10": how a person would type it."""
-    whole, fraction = divmod(basis_points, 100)
-    return str(whole) if not fraction else f"{whole}.{fraction:02d}".rstrip("0")
-
-
 def _labelled(enum_type) -> list[SelectChoice]:
     return [SelectChoice(member.value, member.label) for member in enum_type]
 

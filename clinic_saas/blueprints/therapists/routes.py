@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
+from ... import display
+from ...clinic_time import today_in
 from ...extensions import db
 from ...menu.services import active_services
 from ...models import (
@@ -28,13 +29,9 @@ from ...staff.errors import StaffError
 from ...staff.therapists import ordered_therapists, save_profile
 from ...tenancy import get_or_404
 from ...unit_of_work import discard_changes
-from .forms import RHP_HELP, TherapistForm, percent_text
+from .forms import RHP_HELP, TherapistForm
 
 bp = Blueprint("therapists", __name__, url_prefix="/c/<clinic_slug>/staff/therapists")
-
-
-def _local_today():
-    return datetime.now(g.clinic.tz).date()
 
 
 def _login_choices(therapist: Therapist | None) -> list[SelectChoice]:
@@ -128,7 +125,7 @@ def index():
             )
         )
     }
-    today = _local_today()
+    today = today_in(g.clinic)
     sites: dict[uuid.UUID, list[str]] = defaultdict(list)
     for therapist_id, site in db.session.execute(
         select(Shift.therapist_id, Location.name)
@@ -152,7 +149,6 @@ def index():
         logins=logins,
         sites=sites,
         service_counts=service_counts,
-        percent_text=percent_text,
     )
 
 
@@ -185,7 +181,7 @@ def edit(therapist_id: str):
     form = TherapistForm(
         obj=therapist,
         login=str(therapist.membership_id) if therapist.membership_id else "",
-        commission_percent=percent_text(therapist.commission_rate_bp),
+        commission_percent=display.basis_points(therapist.commission_rate_bp),
         services=_offered_service_ids(therapist),
         tier=str(therapist.tier_id) if therapist.tier_id else "",
     )
