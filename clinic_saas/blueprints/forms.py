@@ -1,17 +1,18 @@
-"""Form pieces shared by several blueprints: the details that describe a clinic."""
+"""Form pieces shared by blueprints: one-click buttons and the details that describe a clinic."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    HiddenField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, Email, Length, Optional, Regexp
+from wtforms.validators import URL, AnyOf, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..geography import COUNTRIES, timezone_names
@@ -25,6 +26,22 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class OneClickForm(FlaskForm):
+    """A one-click POST button: its CSRF token, and `next`, the page to go back to, if it says."""
+
+    next = HiddenField()
+
+
+class SwitchForm(OneClickForm):
+    """A one-click switch (deactivate, reactivate): `active` posts "1" for on, "0" for off."""
+
+    active = HiddenField(validators=[AnyOf(["0", "1"])])
+
+    @property
+    def on(self) -> bool:
+        return self.active.data == "1"
 
 
 def strip(value):

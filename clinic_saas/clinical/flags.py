@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import Appointment, AppointmentStatus, FlagAcknowledgement, Membership, Role, User
 from ..models.base import utcnow
 from ..permissions import can
+from ..refusals import Refusal
 from . import audit, status
 from .contraindications import FlagLevel, describe
 from .status import IntakeState, IntakeSummary
@@ -42,7 +43,7 @@ TONES = {
 NOT_TREATED = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
 
 
-class AcknowledgementError(ValueError):
+class AcknowledgementError(Refusal):
     """An acknowledgement that cannot be given (nothing to acknowledge, nobody treated)."""
 
 

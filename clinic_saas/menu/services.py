@@ -27,6 +27,7 @@ from ..models import (
     TaxTreatment,
     Therapist,
 )
+from ..refusals import Refusal
 from .pricing import PricingError, cancel_scheduled_price, schedule_price
 
 DURATION_MINUTES = (5, 480)
@@ -35,12 +36,8 @@ MAX_BASIS_POINTS = 10_000
 MAX_PRICE_MINOR = 100_000_000  # the database's own limit (service_price.price_range)
 
 
-class MenuError(ValueError):
+class MenuError(Refusal):
     """A menu change that cannot be made; str() is for people, `field` is the form field."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # Services -----------------------------------------------------------------------------------

@@ -36,13 +36,14 @@ from ...scheduling.intervals import Interval, local_day_range
 from ...scheduling.roster import time_off_between, working_blocks
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
+from ..forms import OneClickForm
 from ..redirects import local_path
+from ..refusal_views import flash_refusal, one_click, place_refusal
 from .daysheet import build_day_sheet, plan_days
 from .forms import (
     FIRST_DAY,
     LAST_DAY,
     NEW_CLIENT,
-    ActionForm,
     BookForm,
     CancelForm,
     FindSlotForm,
@@ -248,7 +249,7 @@ def day():
         site_names={s.id: s.name for s in sites},
         location=location,
         show_mine=mine,
-        action_form=ActionForm(),
+        action_form=OneClickForm(),
         here=request.full_path.rstrip("?"),
         red_flags=red_flags,
     )
@@ -296,7 +297,7 @@ def mine():
         first=days[0],
         upcoming=days[1:],
         site_names=sites,
-        action_form=ActionForm(),
+        action_form=OneClickForm(),
         here=request.full_path.rstrip("?"),
         red_flags=red_flags,
         note_status=note_status,
@@ -458,7 +459,7 @@ def _book():
                 form.first_name.data, form.last_name.data, form.email.data, form.phone.data
             )
         except ClientError as problem:
-            getattr(form, problem.field or "first_name").errors.append(str(problem))
+            place_refusal(form, problem, otherwise="first_name")
             valid = False
     if not valid:
         discard_changes()
@@ -518,7 +519,7 @@ def _detail_page(appointment: Appointment, cancel_form: CancelForm, status: int 
         "appointments/detail.html",
         appointment=appointment,
         cancel_form=cancel_form,
-        action_form=ActionForm(),
+        action_form=OneClickForm(),
         late_now=booking.is_late_cancellation(g.clinic, appointment, now),
         started=now >= appointment.starts_at,
         clinic=g.clinic,
@@ -545,18 +546,14 @@ def _attend(appointment_id: str, change: Callable[[Appointment], None], done: st
     appointment = _appointment_or_404(appointment_id)
     if not may_attend(appointment):
         abort(403)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = OneClickForm()
     name = appointment.client.full_name
-    try:
+
+    def attend() -> str:
         change(appointment)
-    except BookingError as problem:
-        discard_changes()
-        flash(str(problem), "danger")
-    else:
-        flash(done.format(name=name), "success")
-    return redirect(_back(form, appointment))
+        return done.format(name=name)
+
+    return one_click(attend, _back(form, appointment), form=form)
 
 
 @bp.route("/<appointment_id>/check-in", methods=["POST"])
@@ -614,9 +611,7 @@ def cancel(appointment_id: str):
     try:
         booking.cancel(g.clinic, appointment, form.reason.data)
     except BookingError as problem:
-        discard_changes()
-        flash(str(problem), "danger")
-        return redirect(_back(form, appointment))
+        return flash_refusal(problem, _back(form, appointment))
     if appointment.late_cancellation:
         hours = g.clinic.late_cancellation_hours
         flash(
@@ -657,14 +652,10 @@ def reschedule(appointment_id: str):
             location=location,
             room=room,
         )
-    except SlotTaken as problem:
+    except BookingError as problem:  # SlotTaken answers 409, other refusals 400
         discard_changes()
         on = _local(choice.start).date()
-        return _reschedule_page(appointment, on=on, error=str(problem), status=409)
-    except BookingError as problem:
-        discard_changes()
-        on = _local(choice.start).date()
-        return _reschedule_page(appointment, on=on, error=str(problem), status=400)
+        return _reschedule_page(appointment, on=on, error=str(problem), status=problem.status)
     flash(
         f"Moved from {_short_date(before)} {_clock(before)} to "
         f"{_long_date(appointment.starts_at)} at {_clock(appointment.starts_at)} "

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Location, Room
 from ...permissions import requires
 from ...tenancy import get_or_404
-from .forms import ActiveForm, LocationForm, RoomForm
+from ..forms import SwitchForm
+from ..refusal_views import one_click
+from .forms import LocationForm, RoomForm
 
 bp = Blueprint("locations", __name__, url_prefix="/c/<clinic_slug>/settings/locations")
 
@@ -101,7 +103,7 @@ def _render_edit(
         room_form=room_form or RoomForm(formdata=None, prefix="room"),
         rooms=rooms,
         rename_forms=rename_forms,
-        active_form=ActiveForm(formdata=None),
+        active_form=SwitchForm(formdata=None),
     ), status
 
 
@@ -161,11 +163,12 @@ def rename_room(room_id: str):
 @requires("locations.manage")
 def set_room_active(room_id: str):
     room = get_or_404(Room, room_id)
-    form = ActiveForm()
-    if not form.validate_on_submit():
-        abort(400)
-    room.active = form.active.data == "1"
-    db.session.flush()
-    state = "back in use" if room.active else "out of use: it is no longer offered for bookings"
-    flash(f"{room.name} is {state}.", "success")
-    return redirect(url_for("locations.edit", location_id=room.location_id))
+    form = SwitchForm()
+
+    def switch() -> str:
+        room.active = form.on
+        db.session.flush()
+        state = "back in use" if room.active else "out of use: it is no longer offered for bookings"
+        return f"{room.name} is {state}."
+
+    return one_click(switch, url_for("locations.edit", location_id=room.location_id), form=form)

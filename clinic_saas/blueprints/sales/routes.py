@@ -35,8 +35,9 @@ from ...sales.memberships import MembershipError
 from ...sales.packages import PackageError
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
+from ..forms import OneClickForm
+from ..refusal_views import one_click, place_refusal
 from .forms import (
-    ActionForm,
     ChoosePackageForm,
     ClientSearchForm,
     EnrolForm,
@@ -172,8 +173,7 @@ def new_client():
                 form.first_name.data, form.last_name.data, form.email.data, form.phone.data
             )
         except ClientError as problem:
-            discard_changes()
-            form[problem.field or "first_name"].errors.append(str(problem))
+            place_refusal(form, problem, otherwise="first_name")
         else:
             flash(f"{client.full_name} was added. Sell them a package or a membership.", "success")
             return redirect(url_for(".client", client_id=client.id))
@@ -211,7 +211,7 @@ def _client_page(client: Client, *, enrol_form: EnrolForm | None = None, status:
         enrolments=enrolments,
         chooser=chooser,
         enrol_form=enrol_form,
-        action_form=ActionForm(),
+        action_form=OneClickForm(),
     ), status
 
 
@@ -369,6 +369,7 @@ def refund(sale_id: str):
     try:
         quote, problem = packages.refund_quote(sale, today), None
     except PackageError as refused:
+        discard_changes()
         quote, problem = None, str(refused)
     if request.method == "GET":
         return _refund_page(sale, used, quote, problem, today)
@@ -423,21 +424,16 @@ def give_back(sale_id: str, appointment_id: str):
     ).all()
     if not used:
         abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     live = next((r for r in used if r.reversed_at is None), None)
-    if live is None:
-        flash("That session was already given back.", "info")
-        return redirect(url_for(".client", client_id=sale.client_id))
-    try:
+
+    def reverse() -> str | None:
+        if live is None:
+            flash("That session was already given back.", "info")
+            return None
         packages.reverse(live)
-    except PackageError as problem:
-        discard_changes()
-        flash(str(problem), "danger")
-    else:
-        left = packages.balance(sale)
-        flash(f"The session was given back to {sale.name}: {left} left.", "success")
-    return redirect(url_for(".client", client_id=sale.client_id))
+        return f"The session was given back to {sale.name}: {packages.balance(sale)} left."
+
+    return one_click(reverse, url_for(".client", client_id=sale.client_id))
 
 
 # Memberships: enrol, pause, resume, cancel -------------------------------------------------------
@@ -456,8 +452,7 @@ def enrol(client_id: str):
         try:
             membership = memberships.enrol(plan, client, form.start_on.data, today)
         except MembershipError as problem:
-            discard_changes()
-            form.form_errors.append(str(problem))
+            place_refusal(form, problem)
         else:
             starts = "today" if membership.started_on == today else day_text(membership.started_on)
             flash(
@@ -472,17 +467,13 @@ def enrol(client_id: str):
 def _change_membership(enrolment_id: str, change: Callable, done: str):
     """A one-click change of a membership; a change it cannot take is explained, not applied."""
     membership = get_or_404(ClientMembership, enrolment_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     name, client_id = membership.name, membership.client_id
-    try:
+
+    def change_it() -> str:
         change(membership, today_in(g.clinic))
-    except MembershipError as problem:
-        discard_changes()
-        flash(str(problem), "danger")
-    else:
-        flash(done.format(name=name), "success")
-    return redirect(url_for(".client", client_id=client_id))
+        return done.format(name=name)
+
+    return one_click(change_it, url_for(".client", client_id=client_id))
 
 
 @bp.route("/memberships/<enrolment_id>/pause", methods=["POST"])
