@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config as settings
 from . import mail, permissions, raw_sql, templating, tenancy, unit_of_work
 from .extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+from .refusals import Refusal
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -175,6 +176,8 @@ ERROR_TITLES = {
     403: "You don't have access to this page",
     404: "Page not found",
     405: "That action is not allowed here",
+    409: "That could not be done as asked",
+    410: "That is no longer available",
     413: "That upload is too large",
     429: "Too many attempts",
     500: "Something went wrong on our side",
@@ -201,6 +204,11 @@ def register_errorhandlers(app: Flask) -> None:
         return render_error(
             400, "This form had expired or was sent from elsewhere. Reload the page and try again."
         )
+
+    @app.errorhandler(Refusal)
+    def refused(refusal: Refusal):
+        """A refusal no view placed on a page: its own status and message, nothing stored."""
+        return render_error(refusal.status, str(refusal))
 
     @app.errorhandler(HTTPException)
     def http_error(error):

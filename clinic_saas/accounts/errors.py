@@ -1,2 +1,5 @@
-class AccountError(ValueError):
+from ..refusals import Refusal
+
+
+class AccountError(Refusal):
     """A request about accounts or membership that cannot be carried out; str() is for people."""

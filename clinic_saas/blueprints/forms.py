@@ -1,4 +1,5 @@
-"""Form pieces shared by several blueprints: clinic details, searches, a new client, dates."""
+"""Form pieces shared by blueprints: one-click buttons, clinic details, searches, a new client,
+dates."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from datetime import date
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    HiddenField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import URL, AnyOf, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..clients.records import EMAIL_MAX, NAME_MAX, PHONE_MAX
@@ -29,6 +31,22 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class OneClickForm(FlaskForm):
+    """A one-click POST button: its CSRF token, and `next`, the page to go back to, if it says."""
+
+    next = HiddenField()
+
+
+class SwitchForm(OneClickForm):
+    """A one-click switch (deactivate, reactivate): `active` posts "1" for on, "0" for off."""
+
+    active = HiddenField(validators=[AnyOf(["0", "1"])])
+
+    @property
+    def on(self) -> bool:
+        return self.active.data == "1"
 
 
 def strip(value):

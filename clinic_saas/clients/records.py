@@ -20,6 +20,7 @@ from ..clinic_time import today_in
 from ..extensions import db
 from ..models import ActivityLevel, Client
 from ..models.base import utcnow
+from ..refusals import Refusal
 
 
 def _column_length(name: str) -> int:
@@ -60,12 +61,8 @@ EDITABLE = (
 )
 
 
-class ClientError(ValueError):
+class ClientError(Refusal):
     """A client record that cannot be saved as entered; str() is for people, field says where."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def _has_control_characters(value: str) -> bool:

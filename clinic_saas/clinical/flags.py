@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import Appointment, AppointmentStatus, FlagAcknowledgement, Membership, User
 from ..models.base import utcnow
 from ..permissions import can, may_treat
+from ..refusals import Refusal
 from . import audit, status
 from .contraindications import FlagLevel, describe
 from .status import IntakeState, IntakeSummary
@@ -33,7 +34,7 @@ from .status import IntakeState, IntakeSummary
 NOT_TREATED = (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
 
 
-class AcknowledgementError(ValueError):
+class AcknowledgementError(Refusal):
     """An acknowledgement that cannot be given (nothing to acknowledge, nobody treated)."""
 
 

@@ -26,6 +26,7 @@ from ..clinic_time import today_in
 from ..extensions import db
 from ..models import Client, Clinic, IntakeLink, IntakeResponse, IntakeTemplate, Membership
 from ..models.base import utcnow
+from ..refusals import Gone, Refusal
 from . import audit
 from .contraindications import (
     CONDITIONS,
@@ -330,16 +331,15 @@ def signature_errors(client: Client, signature: Signature, today: date) -> dict[
 # Links --------------------------------------------------------------------------------------------
 
 
-class IntakeLinkError(Exception):
-    """A link that cannot be used; `message` is safe to show anyone, `status` is 400 or 410."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class IntakeLinkError(Refusal):
+    """A link that cannot be used; `message` is safe to show anyone."""
 
 
-class IntakeError(ValueError):
+class IntakeLinkGone(IntakeLinkError, Gone):
+    """A link that worked once: expired, or its form already submitted (HTTP 410)."""
+
+
+class IntakeError(Refusal):
     """A submission refused (the view validates first; this guards the domain function)."""
 
 
@@ -410,8 +410,8 @@ def _payload(token: str) -> tuple[dict, bool]:
         raise IntakeLinkError(INVALID_LINK) from exc
 
 
-def _expired(clinic: Clinic) -> IntakeLinkError:
-    return IntakeLinkError(f"This link has expired. Ask {clinic.name} for a new one.", 410)
+def _expired(clinic: Clinic) -> IntakeLinkGone:
+    return IntakeLinkGone(f"This link has expired. Ask {clinic.name} for a new one.")
 
 
 def open_link(token: str) -> IntakeLink:
@@ -430,7 +430,7 @@ def open_link(token: str) -> IntakeLink:
     if link is None or not hmac.compare_digest(link.secret_hash, hash_secret(data["s"])):
         raise IntakeLinkError(INVALID_LINK)
     if link.used_at is not None:
-        raise IntakeLinkError(ALREADY_SUBMITTED.format(clinic=clinic.name), 410)
+        raise IntakeLinkGone(ALREADY_SUBMITTED.format(clinic=clinic.name))
     if signature_expired or link.expires_at <= utcnow():
         raise _expired(clinic)
     client = tenancy.find(Client, link.client_id)
@@ -456,7 +456,7 @@ def submit(
     open links: a client answers once, whichever link they used).
 
     The link is claimed with one conditional UPDATE, so two submissions racing on the same link
-    store one response: the second gets IntakeLinkError (410).
+    store one response: the second gets IntakeLinkGone (410).
     """
     client = tenancy.find(Client, link.client_id)
     if client is None:
@@ -474,7 +474,7 @@ def submit(
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise IntakeLinkError(ALREADY_SUBMITTED.format(clinic=g.clinic.name), 410)
+        raise IntakeLinkGone(ALREADY_SUBMITTED.format(clinic=g.clinic.name))
     db.session.execute(
         update(IntakeLink)
         .where(IntakeLink.client_id == client.id, IntakeLink.used_at.is_(None))

@@ -41,6 +41,7 @@ from ..models import (
     User,
 )
 from ..models.base import utcnow
+from ..refusals import Conflict, Refusal
 from . import audit, flags, status
 
 TEXT_MAX = 5000
@@ -99,15 +100,11 @@ REGIONS: tuple[Region, ...] = (
 REGION_BY_CODE = {r.code: r for r in REGIONS}
 
 
-class NoteError(ValueError):
-    """A note that cannot be saved, signed or amended as asked; `errors` maps fields to messages."""
-
-    def __init__(self, message: str, errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.errors = errors or {}
+class NoteError(Refusal):
+    """A note that cannot be saved, signed or amended as asked; `fields` maps fields to messages."""
 
 
-class NoteLocked(NoteError):
+class NoteLocked(NoteError, Conflict):
     """The note is signed: it can only be amended."""
 
 
@@ -219,7 +216,7 @@ def clean(raw: dict, techniques: set[str]) -> dict:
     content["regions"] = _clean_regions(raw.get("regions") or [], errors)
     content["techniques"] = _clean_techniques(list(raw.get("techniques") or []), techniques, errors)
     if errors:
-        raise NoteError("Check the highlighted parts of the note.", errors)
+        raise NoteError("Check the highlighted parts of the note.", fields=errors)
     return content
 
 
@@ -539,7 +536,7 @@ def amend(note: TreatmentNote, text: str, membership: Membership) -> NoteAmendme
     if not AMENDMENT_MIN <= len(text) <= TEXT_MAX:
         raise NoteError(
             "Check the amendment.",
-            {"text": f"Write the correction: {AMENDMENT_MIN} to {TEXT_MAX} characters."},
+            fields={"text": f"Write the correction: {AMENDMENT_MIN} to {TEXT_MAX} characters."},
         )
     amendment = NoteAmendment(note_id=note.id, author_id=membership.id, text=text)
     db.session.add(amendment)

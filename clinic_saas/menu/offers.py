@@ -13,19 +13,20 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import MembershipPlan, MembershipPlanService, Package, PackageService, TaxRate
+from ..refusals import Refusal
 
 
-class OfferError(ValueError):
-    """A package or plan that cannot be saved as asked; str() is for people."""
+class OfferError(Refusal):
+    """A package or plan that cannot be saved as asked; `field` names the argument refused."""
 
 
 def _check_package_terms(sessions_count: int, price_minor: int, validity_months: int) -> None:
     if not 1 <= sessions_count <= 100:
-        raise OfferError("A package has between 1 and 100 sessions.")
+        raise OfferError("A package has between 1 and 100 sessions.", "sessions_count")
     if not 0 <= price_minor <= 100_000_000:
-        raise OfferError("Enter a price of zero or more.")
+        raise OfferError("Enter a price of zero or more.", "price_minor")
     if not 1 <= validity_months <= 60:
-        raise OfferError("A package is valid for 1 to 60 months.")
+        raise OfferError("A package is valid for 1 to 60 months.", "validity_months")
 
 
 def _link_services(link_model, owner_column: str, owner_id: uuid.UUID, service_ids) -> None:
@@ -61,9 +62,9 @@ def save_package(
     service_ids = list(dict.fromkeys(service_ids))
     _check_package_terms(sessions_count, price_minor, validity_months)
     if not service_ids:
-        raise OfferError("Choose at least one service the sessions can be used for.")
+        raise OfferError("Choose at least one service the sessions can be used for.", "service_ids")
     if not name.strip():
-        raise OfferError("Give the package a name.")
+        raise OfferError("Give the package a name.", "name")
     if package is None:
         package = Package(name=name.strip(), sessions_count=0, price_minor=0, validity_months=1)
         db.session.add(package)
@@ -109,13 +110,13 @@ def save_plan(
     """Create or change a plan; members keep the price and allowance they joined at."""
     service_ids = list(dict.fromkeys(service_ids))
     if not name.strip():
-        raise OfferError("Give the plan a name.")
+        raise OfferError("Give the plan a name.", "name")
     if not 0 <= price_minor <= 100_000_000:
-        raise OfferError("Enter a monthly price of zero or more.")
+        raise OfferError("Enter a monthly price of zero or more.", "price_minor")
     if not 1 <= sessions_per_period <= 31:
-        raise OfferError("A plan includes 1 to 31 sessions a month.")
+        raise OfferError("A plan includes 1 to 31 sessions a month.", "sessions_per_period")
     if not service_ids:
-        raise OfferError("Choose at least one service the sessions can be used for.")
+        raise OfferError("Choose at least one service the sessions can be used for.", "service_ids")
     if plan is None:
         plan = MembershipPlan(name=name.strip(), price_minor=0, sessions_per_period=1)
         db.session.add(plan)

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Clinic, Service, ServicePrice
+from ..refusals import Refusal
 
 
-class PricingError(ValueError):
+class PricingError(Refusal):
     """A price change that cannot be made; str() is for people."""
 
 

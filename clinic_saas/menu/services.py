@@ -27,6 +27,7 @@ from ..models import (
     Therapist,
 )
 from ..money import PercentWording
+from ..refusals import Refusal
 from .pricing import PricingError, cancel_scheduled_price, schedule_price
 
 DURATION_MINUTES = (5, 480)
@@ -41,12 +42,8 @@ TAX_RATE_PERCENT = PercentWording(
 )
 
 
-class MenuError(ValueError):
+class MenuError(Refusal):
     """A menu change that cannot be made; str() is for people, `field` is the form field."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # Services -----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from ..models import (
     TreatmentNote,
 )
 from ..models.base import utcnow
+from ..refusals import Conflict
 
 ADULT_AGE = 18
 CHILD_RECORDS_UNTIL_AGE = 25
@@ -43,7 +44,7 @@ CHILD_RECORDS_UNTIL_AGE = 25
 ERASED_FIRST_NAME, ERASED_LAST_NAME = ERASED_NAME.split(" ", 1)
 
 
-class ErasureRefused(Exception):
+class ErasureRefused(Conflict):
     """Erasure is not possible (yet): str() says why, and when it becomes possible."""
 
 

@@ -29,6 +29,7 @@ from ..models import (
     MembershipUse,
 )
 from ..models.base import utcnow
+from ..refusals import Refusal
 from .usage import live_counts
 
 ACTIVE, PAUSED, CANCELLED = (
@@ -38,7 +39,7 @@ ACTIVE, PAUSED, CANCELLED = (
 )
 
 
-class MembershipError(ValueError):
+class MembershipError(Refusal):
     """A membership operation that cannot be done; str() is for people."""
 
 

@@ -23,6 +23,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..money import divide_half_up
+from ..refusals import Refusal
 from .usage import live_counts
 
 # Shown to staff before they refund; refund_quote applies it.
@@ -33,7 +34,7 @@ REFUND_POLICY = (
 )
 
 
-class PackageError(ValueError):
+class PackageError(Refusal):
     """A package operation that cannot be done; str() is for people."""
 
 

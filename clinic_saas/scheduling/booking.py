@@ -29,15 +29,16 @@ from ..models import (
     Therapist,
 )
 from ..models.base import utcnow
+from ..refusals import Conflict, Refusal
 from .intervals import Interval
 from .roster import time_off_between, working_blocks
 
 
-class BookingError(ValueError):
+class BookingError(Refusal):
     """A booking that cannot be made as asked; str() is for people."""
 
 
-class SlotTaken(BookingError):
+class SlotTaken(BookingError, Conflict):
     """The therapist is already busy then (HTTP 409)."""
 
 

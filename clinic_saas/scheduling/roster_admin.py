@@ -30,6 +30,7 @@ from ..models import (
     TimeOff,
     TimeOffKind,
 )
+from ..refusals import Refusal
 from .intervals import Interval
 from .roster import WorkBlock, time_off_between, working_blocks
 
@@ -46,7 +47,7 @@ DASH = "\u2013"  # the en dash of "09:00-13:00" as people write it
 OPEN_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)
 
 
-class RosterError(ValueError):
+class RosterError(Refusal):
     """A roster change that cannot be made as asked; str() is for people."""
 
 

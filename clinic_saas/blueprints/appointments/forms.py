@@ -57,12 +57,6 @@ class CancelForm(FlaskForm):
     next = HiddenField()
 
 
-class ActionForm(FlaskForm):
-    """A one-click status change; `next` says which page to return to."""
-
-    next = HiddenField()
-
-
 class RescheduleForm(FlaskForm):
     slot = HiddenField(validators=[DataRequired(message="Choose a time.")])
 

@@ -40,12 +40,12 @@ from ...staff.sites import ordered_rooms, ordered_sites
 from ...staff.therapists import ordered_therapists
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
-from ..forms import FIRST_DAY, LAST_DAY
+from ..forms import FIRST_DAY, LAST_DAY, OneClickForm
 from ..redirects import local_path
+from ..refusal_views import flash_refusal, one_click, place_refusal
 from .daysheet import build_day_sheet, plan_days
 from .forms import (
     NEW_CLIENT,
-    ActionForm,
     BookForm,
     CancelForm,
     FindSlotForm,
@@ -221,7 +221,7 @@ def day():
         site_names={s.id: s.name for s in sites},
         location=location,
         show_mine=mine,
-        action_form=ActionForm(),
+        action_form=OneClickForm(),
         here=request.full_path.rstrip("?"),
         red_flags=red_flags,
     )
@@ -269,7 +269,7 @@ def mine():
         first=days[0],
         upcoming=days[1:],
         site_names=sites,
-        action_form=ActionForm(),
+        action_form=OneClickForm(),
         here=request.full_path.rstrip("?"),
         red_flags=red_flags,
         note_status=note_status,
@@ -411,7 +411,7 @@ def _book():
                 form.first_name.data, form.last_name.data, form.email.data, form.phone.data
             )
         except ClientError as problem:
-            getattr(form, problem.field or "first_name").errors.append(str(problem))
+            place_refusal(form, problem, otherwise="first_name")
             valid = False
     if not valid:
         discard_changes()
@@ -472,7 +472,7 @@ def _detail_page(appointment: Appointment, cancel_form: CancelForm, status: int 
         "appointments/detail.html",
         appointment=appointment,
         cancel_form=cancel_form,
-        action_form=ActionForm(),
+        action_form=OneClickForm(),
         late_now=booking.is_late_cancellation(g.clinic, appointment, now),
         started=now >= appointment.starts_at,
         clinic=g.clinic,
@@ -499,18 +499,14 @@ def _attend(appointment_id: str, change: Callable[[Appointment], None], done: st
     appointment = _appointment_or_404(appointment_id)
     if not may_attend(appointment):
         abort(403)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = OneClickForm()
     name = appointment.client.full_name
-    try:
+
+    def attend() -> str:
         change(appointment)
-    except BookingError as problem:
-        discard_changes()
-        flash(str(problem), "danger")
-    else:
-        flash(done.format(name=name), "success")
-    return redirect(_back(form, appointment))
+        return done.format(name=name)
+
+    return one_click(attend, _back(form, appointment), form=form)
 
 
 @bp.route("/<appointment_id>/check-in", methods=["POST"])
@@ -568,9 +564,7 @@ def cancel(appointment_id: str):
     try:
         booking.cancel(g.clinic, appointment, form.reason.data)
     except BookingError as problem:
-        discard_changes()
-        flash(str(problem), "danger")
-        return redirect(_back(form, appointment))
+        return flash_refusal(problem, _back(form, appointment))
     if appointment.late_cancellation:
         hours = g.clinic.late_cancellation_hours
         flash(
@@ -611,14 +605,10 @@ def reschedule(appointment_id: str):
             location=location,
             room=room,
         )
-    except SlotTaken as problem:
+    except BookingError as problem:  # SlotTaken answers 409, other refusals 400
         discard_changes()
         on = _local(choice.start).date()
-        return _reschedule_page(appointment, on=on, error=str(problem), status=409)
-    except BookingError as problem:
-        discard_changes()
-        on = _local(choice.start).date()
-        return _reschedule_page(appointment, on=on, error=str(problem), status=400)
+        return _reschedule_page(appointment, on=on, error=str(problem), status=problem.status)
     starts, tz = appointment.starts_at, g.clinic.tz
     flash(
         f"Moved from {display.short_day(before, tz)} {display.time(before, tz)} to "

@@ -28,6 +28,7 @@ from ...models import User
 from ...models.base import utcnow
 from ...permissions import public
 from ..redirects import local_path
+from ..refusal_views import place_refusal
 from .forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
 
 bp = Blueprint("auth", __name__)
@@ -118,7 +119,7 @@ def signup_page():
                 clinic=form.clinic_values(),
             )
         except AccountError as error:
-            form.slug.errors.append(str(error))
+            place_refusal(form, error, otherwise="slug")
         else:
             return redirect(url_for("auth.check_inbox", email=form.email.data))
     return render_template("auth/signup.html", form=form), 400 if form.errors else 200

@@ -35,6 +35,7 @@ from ...permissions import requires
 from ...tenancy import find, get_or_404
 from ...unit_of_work import discard_changes
 from ..forms import ClientSearchForm
+from ..refusal_views import flash_refusal, place_refusal
 from .forms import (
     ClientForm,
     LinkChildForm,
@@ -142,8 +143,7 @@ def new():
                 **values,
             )
         except ClientError as problem:
-            discard_changes()
-            _show_problem(form, problem)
+            place_refusal(form, problem)
         else:
             flash(f"{client.full_name} was added.", "success")
             return redirect(url_for(".show", client_id=client.id))
@@ -164,19 +164,11 @@ def edit(client_id: str):
         try:
             update_client(client, **form.record_values())
         except ClientError as problem:
-            discard_changes()
-            _show_problem(form, problem)
+            place_refusal(form, problem)
         else:
             flash(f"{client.full_name}'s record was saved.", "success")
             return redirect(url_for(".show", client_id=client.id))
     return render_template("clients/form.html", form=form, client=client), 400
-
-
-def _show_problem(form, problem: ClientError) -> None:
-    if problem.field and problem.field in form:
-        form[problem.field].errors = [*form[problem.field].errors, str(problem)]
-    else:
-        form.form_errors.append(str(problem))
 
 
 # A client's page ---------------------------------------------------------------------------------
@@ -278,10 +270,10 @@ def family(client_id: str):
                 email=child_form.email.data,
             )
         except ClientError as problem:
-            discard_changes()
             if problem.field in child_form:
-                _show_problem(child_form, problem)
+                place_refusal(child_form, problem)
             else:
+                discard_changes()
                 return _client_page(
                     guardian, child_form=child_form, family_error=str(problem), status=400
                 )
@@ -305,10 +297,8 @@ def family_unlink(client_id: str):
     try:
         unlink_child(guardian, child)
     except ClientError as problem:
-        discard_changes()
-        flash(str(problem), "danger")
-    else:
-        flash(f"{child.full_name} is no longer in {guardian.full_name}'s family.", "success")
+        return flash_refusal(problem, url_for(".show", client_id=back.id))
+    flash(f"{child.full_name} is no longer in {guardian.full_name}'s family.", "success")
     return redirect(url_for(".show", client_id=back.id))
 
 

@@ -13,6 +13,7 @@ from ...extensions import db
 from ...models import Clinic, Membership
 from ...permissions import account_required
 from ..forms import ClinicDetailsForm
+from ..refusal_views import place_refusal
 
 bp = Blueprint("clinics", __name__, url_prefix="/clinics")
 
@@ -51,7 +52,7 @@ def new():
         try:
             clinic = signup.create_clinic(current_user, **form.clinic_values())
         except AccountError as error:
-            form.slug.errors.append(str(error))
+            place_refusal(form, error, otherwise="slug")
         else:
             flash(f"{clinic.name} is ready. You are its owner.", "success")
             return redirect(url_for("dashboard.home", clinic_slug=clinic.slug))

@@ -19,6 +19,7 @@ from ...clinical.templates import current_template
 from ...extensions import limiter
 from ...models import Client
 from ...permissions import public
+from ...unit_of_work import discard_changes
 
 bp = Blueprint("intake_public", __name__)
 
@@ -73,6 +74,7 @@ def fill(token: str):
     try:
         link = intake.open_link(token)
     except intake.IntakeLinkError as error:
+        discard_changes()
         return _problem(error)
     client = tenancy.find(Client, link.client_id)
     template = current_template()
@@ -96,8 +98,10 @@ def fill(token: str):
             link, template, answers, signature.name, signature.guardian, request.remote_addr
         )
     except intake.IntakeLinkError as error:
+        discard_changes()
         return _problem(error)
     except intake.IntakeError as error:
+        discard_changes()
         errors = {intake.FORM_ERROR: str(error)}
         return _form_page(link, client, template, answers, errors, signature, 400)
     return _private(

@@ -18,6 +18,7 @@ from ...permissions import public
 from ..auth.forms import PASSWORD_HELP, NewPasswordMixin
 from ..auth.routes import start_session
 from ..forms import strip
+from ..refusal_views import flash_refusal
 
 bp = Blueprint("invitations", __name__)
 
@@ -80,8 +81,7 @@ def _join(invitation, user):
     try:
         members.accept(invitation, user)
     except AccountError as error:
-        flash(str(error), "danger")
-        return redirect(url_for("main.index"))
+        return flash_refusal(error, url_for("main.index"))
     if not (current_user.is_authenticated and current_user.id == user.id):
         start_session(user)
     clinic = invitation.clinic

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import strip
 
@@ -25,7 +25,3 @@ class RoomForm(FlaskForm):
         validators=[DataRequired(message="Give the room a name."), Length(max=60)],
         filters=[strip],
     )
-
-
-class ActiveForm(FlaskForm):
-    active = HiddenField(validators=[AnyOf(["0", "1"])])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from ...models import Location, Room
 from ...permissions import requires
@@ -13,7 +13,9 @@ from ...staff.errors import StaffError
 from ...staff.sites import ordered_rooms, ordered_sites
 from ...tenancy import get_or_404
 from ...unit_of_work import discard_changes
-from .forms import ActiveForm, LocationForm, RoomForm
+from ..forms import SwitchForm
+from ..refusal_views import one_click
+from .forms import LocationForm, RoomForm
 
 bp = Blueprint("locations", __name__, url_prefix="/c/<clinic_slug>/settings/locations")
 
@@ -75,7 +77,7 @@ def _render_edit(
         room_form=room_form or RoomForm(formdata=None, prefix="room"),
         rooms=rooms,
         rename_forms=rename_forms,
-        active_form=ActiveForm(formdata=None),
+        active_form=SwitchForm(formdata=None),
     ), status
 
 
@@ -142,10 +144,11 @@ def rename_room(room_id: str):
 @requires("locations.manage")
 def set_room_active(room_id: str):
     room = get_or_404(Room, room_id)
-    form = ActiveForm()
-    if not form.validate_on_submit():
-        abort(400)
-    sites.set_room_active(room, form.active.data == "1")
-    state = "back in use" if room.active else "out of use: it is no longer offered for bookings"
-    flash(f"{room.name} is {state}.", "success")
-    return redirect(url_for("locations.edit", location_id=room.location_id))
+    form = SwitchForm()
+
+    def switch() -> str:
+        sites.set_room_active(room, form.on)
+        state = "back in use" if room.active else "out of use: it is no longer offered for bookings"
+        return f"{room.name} is {state}."
+
+    return one_click(switch, url_for("locations.edit", location_id=room.location_id), form=form)

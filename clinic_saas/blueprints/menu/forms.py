@@ -152,10 +152,6 @@ class ActiveForm(FlaskForm):
     active = BooleanField()
 
 
-class PlainForm(FlaskForm):
-    """A one-click action: only its CSRF token."""
-
-
 class TierForm(FlaskForm):
     name = StringField(
         "Name",

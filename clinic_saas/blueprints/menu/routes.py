@@ -39,12 +39,14 @@ from ...models import (
 from ...permissions import requires
 from ...staff.therapists import ordered_therapists
 from ...tenancy import get_or_404
+from ...unit_of_work import discard_changes
+from ..forms import OneClickForm
+from ..refusal_views import one_click, place_refusal
 from .forms import (
     ActiveForm,
     MoveForm,
     NameForm,
     NewServiceForm,
-    PlainForm,
     PriceForm,
     ServiceForm,
     TaxRateForm,
@@ -63,15 +65,6 @@ def _percent(rate: TaxRate) -> str:
 
 def _today() -> date:
     return today_in(g.clinic)
-
-
-def _refused(form, error: MenuError) -> None:
-    """Put a refusal from the menu rules beside its field, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        form.form_errors.append(str(error))
-    else:
-        field.errors = [*field.errors, str(error)]
 
 
 def _tiers() -> list[PriceTier]:
@@ -130,10 +123,11 @@ def index():
 def move_service(service_id: str):
     service = get_or_404(Service, service_id)
     form = MoveForm()
-    if not form.validate_on_submit():
-        abort(400)
-    menu.move_service(service, form.direction.data)
-    return redirect(url_for("menu.index", _anchor=f"service-{service.id}"))
+
+    def move() -> None:
+        menu.move_service(service, form.direction.data)
+
+    return one_click(move, url_for("menu.index", _anchor=f"service-{service.id}"), form=form)
 
 
 # One service --------------------------------------------------------------------------------
@@ -192,7 +186,7 @@ def new_service():
                 g.clinic, price_minor=form.price.minor, today=_today(), **_service_values(form)
             )
         except MenuError as error:
-            _refused(form, error)
+            place_refusal(form, error)
         else:
             flash(f"{service.name} is on the menu.", "success")
             return redirect(url_for("menu.index", _anchor=f"service-{service.id}"))
@@ -219,7 +213,7 @@ def edit_service(service_id: str):
         try:
             menu.update_service(service, **_service_values(form))
         except MenuError as error:
-            _refused(form, error)
+            place_refusal(form, error)
         else:
             flash(f"{service.name} was saved.", "success")
             return redirect(url_for("menu.index", _anchor=f"service-{service.id}"))
@@ -283,7 +277,7 @@ def prices(service_id: str):
                 g.clinic, service, form.price.minor, form.effective_from.data, _today(), tier
             )
         except MenuError as error:
-            _refused(form, error)
+            place_refusal(form, error)
         else:
             who = f" with {tier.name} therapists" if tier else ""
             when = "today" if row.effective_from == _today() else display.day(row.effective_from)
@@ -300,13 +294,14 @@ def withdraw_price(service_id: str, price_id: str):
     row = get_or_404(ServicePrice, price_id)
     if row.service_id != service.id:
         abort(404)
-    if not PlainForm().validate_on_submit():
+    if not OneClickForm().validate_on_submit():
         abort(400)
     amount = display.price(row.price_minor, g.clinic.currency, g.clinic.country)
     when = display.day(row.effective_from)
     try:
         menu.withdraw_price(row, _today())
     except MenuError as error:
+        discard_changes()
         tiers = _tiers()
         return _render_prices(service, _price_form(tiers), tiers, problem=str(error))
     flash(f"The change to {amount} from {when} was withdrawn.", "success")
@@ -345,7 +340,7 @@ def categories():
         try:
             category = menu.add_category(form.name.data)
         except MenuError as error:
-            _refused(form, error)
+            place_refusal(form, error)
         else:
             flash(f"{category.name} was added to the menu's categories.", "success")
             return redirect(url_for("menu.categories"))
@@ -361,7 +356,7 @@ def rename_category(category_id: str):
         try:
             menu.rename_category(category, form.name.data)
         except MenuError as error:
-            _refused(form, error)
+            place_refusal(form, error)
         else:
             flash(f"The category is now called {category.name}.", "success")
             return redirect(url_for("menu.categories"))
@@ -374,22 +369,24 @@ def rename_category(category_id: str):
 def move_category(category_id: str):
     category = get_or_404(Category, category_id)
     form = MoveForm()
-    if not form.validate_on_submit():
-        abort(400)
-    menu.move_category(category, form.direction.data)
-    return redirect(url_for("menu.categories"))
+
+    def move() -> None:
+        menu.move_category(category, form.direction.data)
+
+    return one_click(move, url_for("menu.categories"), form=form)
 
 
 @bp.route("/categories/<category_id>/delete", methods=["POST"])
 @requires("menu.manage")
 def delete_category(category_id: str):
     category = get_or_404(Category, category_id)
-    if not PlainForm().validate_on_submit():
+    if not OneClickForm().validate_on_submit():
         abort(400)
     name = category.name
     try:
         menu.delete_category(category)
     except MenuError as error:
+        discard_changes()
         return _render_categories(problem=str(error))
     flash(f"{name} was removed from the categories.", "success")
     return redirect(url_for("menu.categories"))
@@ -436,7 +433,7 @@ def tax_rates():
         try:
             rate = menu.save_tax_rate(None, **_tax_values(form))
         except MenuError as error:
-            _refused(form, error)
+            place_refusal(form, error)
         else:
             flash(f"{rate.name} ({_percent(rate)}) can now be given to services.", "success")
             return redirect(url_for("menu.tax_rates"))
@@ -459,7 +456,7 @@ def edit_tax_rate(tax_rate_id: str):
         try:
             menu.save_tax_rate(rate, **_tax_values(form))
         except MenuError as error:
-            _refused(form, error)
+            place_refusal(form, error)
         else:
             flash(f"{rate.name} is now {_percent(rate)}.", "success")
             return redirect(url_for("menu.tax_rates"))
@@ -474,21 +471,22 @@ def edit_tax_rate(tax_rate_id: str):
 def tax_rate_active(tax_rate_id: str):
     rate = get_or_404(TaxRate, tax_rate_id)
     form = ActiveForm()
-    if not form.validate_on_submit():
-        abort(400)
-    users = menu.set_tax_rate_active(rate, form.active.data)
-    if rate.active:
-        flash(f"{rate.name} can be given to services again.", "success")
-    elif users:
+
+    def switch() -> str | None:
+        users = menu.set_tax_rate_active(rate, form.active.data)
+        if rate.active:
+            return f"{rate.name} can be given to services again."
+        if not users:
+            return f"{rate.name} is no longer offered."
         flash(
             f"{rate.name} is no longer offered for new choices. {len(users)} "
             f"{'service keeps' if len(users) == 1 else 'services keep'} it until you change "
             f"{'it' if len(users) == 1 else 'them'}: {', '.join(users[:10])}.",
             "warning",
         )
-    else:
-        flash(f"{rate.name} is no longer offered.", "success")
-    return redirect(url_for("menu.tax_rates"))
+        return None
+
+    return one_click(switch, url_for("menu.tax_rates"), form=form)
 
 
 @bp.route("/tax-setting", methods=["POST"])
@@ -540,7 +538,7 @@ def tiers():
         try:
             tier = menu.add_tier(form.name.data)
         except MenuError as error:
-            _refused(form, error)
+            place_refusal(form, error)
         else:
             flash(
                 f"{tier.name} was added. Choose its therapists and give services "
@@ -567,7 +565,7 @@ def edit_tier(tier_id: str):
             menu.rename_tier(tier, form.name.data)
             menu.set_tier_therapists(tier, [uuid.UUID(v) for v in form.therapists.data or []])
         except MenuError as error:
-            _refused(form, error)
+            place_refusal(form, error)
         else:
             flash(f"{tier.name} was saved.", "success")
             return redirect(url_for("menu.edit_tier", tier_id=tier.id))

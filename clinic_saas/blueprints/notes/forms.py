@@ -1,4 +1,4 @@
-"""Forms of the treatment note: the SOAP note itself, an amendment, one-click actions.
+"""Forms of the treatment note: the SOAP note itself and an amendment.
 
 The rules (pain 0-10, minutes 1-180, known regions and techniques, lengths) live in
 clinical/notes.py:clean, the one place that decides what a note may hold; these forms carry the
@@ -12,7 +12,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -24,12 +23,6 @@ from ..forms import strip
 
 NUMBER = {"type": "number", "inputmode": "numeric"}
 EXTRA_ROWS = 3  # blank technique rows offered under those already written
-
-
-class ActionForm(FlaskForm):
-    """A one-click action (acknowledge, sign), and the page to go back to."""
-
-    next = HiddenField()
 
 
 class TechniqueRowForm(Form):

@@ -18,14 +18,15 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy.orm import joinedload
 
 from ...clinical import flags, notes
-from ...clinical.flags import AcknowledgementError
 from ...clinical.notes import NoteBlocked, NoteError, NoteLocked
 from ...models import Appointment, TreatmentNote
 from ...permissions import can, may_treat, requires
 from ...tenancy import get_or_404
 from ...unit_of_work import discard_changes
+from ..forms import OneClickForm
 from ..redirects import local_path
-from .forms import ActionForm, AmendForm, NoteForm, form_data
+from ..refusal_views import flash_refusal, one_click, place_refusal
+from .forms import AmendForm, NoteForm, form_data
 
 bp = Blueprint("notes", __name__, url_prefix="/c/<clinic_slug>/appointments")
 
@@ -68,19 +69,16 @@ def acknowledge(appointment_id: str):
     appointment = _appointment_or_404(appointment_id)
     if not may_treat(appointment):
         abort(403)
-    form = ActionForm()
+    form = OneClickForm()
     back = local_path(form.next.data, within=f"/c/{g.clinic.slug}/") or _detail_url(appointment)
-    try:
-        ack = flags.acknowledge(appointment, g.membership)
-    except AcknowledgementError as problem:
-        discard_changes()
-        flash(str(problem), "warning")
-        return redirect(back)
-    if ack is None:
-        flash("Already acknowledged: nothing changed.", "info")
-    else:
-        flash(f"Acknowledged before treating {appointment.client.full_name}.", "success")
-    return redirect(back)
+
+    def acknowledge_flags() -> str | None:
+        if flags.acknowledge(appointment, g.membership) is None:
+            flash("Already acknowledged: nothing changed.", "info")
+            return None
+        return f"Acknowledged before treating {appointment.client.full_name}."
+
+    return one_click(acknowledge_flags, back, form=form, refused="warning")
 
 
 # The note ----------------------------------------------------------------------------------------
@@ -137,11 +135,9 @@ def amend(appointment_id: str):
     try:
         notes.amend(existing, form.text.data, g.membership)
     except NoteError as problem:
-        discard_changes()
-        if not problem.errors:
-            flash(str(problem), "warning")
-            return redirect(_note_url(appointment))
-        form.text.errors = [problem.errors["text"]]
+        if not problem.fields:
+            return flash_refusal(problem, _note_url(appointment), "warning")
+        place_refusal(form, problem)
         return render_template(
             "notes/amend.html", appointment=appointment, note=existing, form=form
         ), 400
@@ -166,12 +162,10 @@ def _save(appointment: Appointment, *, then_sign: bool):
         discard_changes()
         return _locked_page(appointment, existing)
     except NoteBlocked as problem:
-        discard_changes()
-        flash(str(problem), "warning")
-        return redirect(_detail_url(appointment))
+        return flash_refusal(problem, _detail_url(appointment), "warning")
     except NoteError as problem:
         discard_changes()
-        form.show_errors(problem.errors)
+        form.show_errors(problem.fields)
         form.prepare(notes.technique_choices(keep=kept), pad=True)
         return _edit_page(appointment, existing, form=form, error=str(problem), status_code=400)
     if then_sign:
@@ -187,9 +181,7 @@ def _sign(appointment: Appointment, note: TreatmentNote):
         discard_changes()
         return _locked_page(appointment, note)
     except NoteBlocked as problem:
-        discard_changes()
-        flash(str(problem), "warning")
-        return redirect(_detail_url(appointment))
+        return flash_refusal(problem, _detail_url(appointment), "warning")
     except NoteError as problem:
         # Nothing signed; a draft saved by the same request is kept.
         flash(str(problem), "warning")

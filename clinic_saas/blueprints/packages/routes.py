@@ -27,25 +27,13 @@ from ...models import MembershipPlan, MembershipPlanService, Package, Service, T
 from ...money import divide_half_up
 from ...permissions import requires
 from ...tenancy import get_or_404
-from ...unit_of_work import discard_changes
+from ..refusal_views import place_refusal
 from .forms import OfferForm, PackageForm, PlanForm
 
 bp = Blueprint("packages", __name__, url_prefix="/c/<clinic_slug>/menu/offers")
 
-# The domain's errors name no field: a word of the message says which field it is about.
-PACKAGE_ERROR_FIELDS = (
-    ("service", "services"),
-    ("price", "price"),
-    ("session", "sessions_count"),
-    ("month", "validity_months"),
-    ("name", "name"),
-)
-PLAN_ERROR_FIELDS = (
-    ("service", "services"),
-    ("price", "price"),
-    ("session", "sessions_per_period"),
-    ("name", "name"),
-)
+# An OfferError names the argument it refuses; these two are called otherwise on the form.
+OFFER_FIELDS = {"service_ids": "services", "price_minor": "price"}
 
 
 def _per_session(package: Package) -> str:
@@ -152,15 +140,6 @@ def _hidden_services(form: OfferForm, current: set[uuid.UUID]) -> list[Service]:
     return list(db.session.scalars(select(Service).where(Service.id.in_(hidden))))
 
 
-def _place_error(form: OfferForm, problem: Exception, fields) -> None:
-    message = str(problem)
-    for word, name in fields:
-        if word in message.lower():
-            form[name].errors.append(message)
-            return
-    form.form_errors.append(message)
-
-
 def _offer_values(offer, service_ids: set[uuid.UUID], **extra) -> dict:
     return {
         "name": offer.name,
@@ -218,8 +197,7 @@ def _package_page(package: Package | None):
                 active=form.active.data,
             )
         except OfferError as problem:
-            discard_changes()
-            _place_error(form, problem, PACKAGE_ERROR_FIELDS)
+            place_refusal(form, problem, OFFER_FIELDS)
         else:
             flash(f"{saved.name} was {'saved' if package else 'added to the menu'}.", "success")
             return redirect(url_for(".index"))
@@ -266,8 +244,7 @@ def _plan_page(plan: MembershipPlan | None):
                 active=form.active.data,
             )
         except OfferError as problem:
-            discard_changes()
-            _place_error(form, problem, PLAN_ERROR_FIELDS)
+            place_refusal(form, problem, OFFER_FIELDS)
         else:
             flash(f"{saved.name} was {'saved' if plan else 'added to the menu'}.", "success")
             return redirect(url_for(".index"))

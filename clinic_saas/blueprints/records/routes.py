@@ -24,6 +24,7 @@ from ...permissions import requires
 from ...records.erasure import ErasureRefused, erase, erasure_problems, retention
 from ...records.export import client_record, file_name, note_lines
 from ...tenancy import get_or_404
+from ...unit_of_work import discard_changes
 from .forms import EraseForm, same_name
 
 bp = Blueprint("records", __name__, url_prefix="/c/<clinic_slug>/clients")
@@ -140,8 +141,9 @@ def erase_client(client_id: str):
     name = client.full_name
     try:
         erased = erase(client, today, clinic=g.clinic)
-    except ErasureRefused as refusal:  # changed since the checks above: nothing was written
-        return _erase_page(client, form, [str(refusal)], 409)
+    except ErasureRefused as refusal:  # changed since the checks above
+        discard_changes()
+        return _erase_page(client, form, [str(refusal)], refusal.status)
     flash(
         f"{name}'s identity was erased: {erased.intakes} intake(s) and {erased.notes} treatment "
         "note(s) deleted; appointments and purchases kept for the accounts.",

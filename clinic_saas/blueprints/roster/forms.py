@@ -7,7 +7,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    HiddenField,
     SelectChoice,
     SelectField,
     StringField,
@@ -151,9 +150,3 @@ class EndShiftForm(FlaskForm):
         "No longer works it from",
         validators=[InputRequired(message="Give the first day without this shift.")],
     )
-
-
-class RemoveForm(FlaskForm):
-    """A one-click removal; `next` brings the person back to the page they were on."""
-
-    next = HiddenField()

@@ -21,7 +21,8 @@ from ...scheduling.roster_admin import DASH, RosterError
 from ...staff.sites import ordered_sites
 from ...staff.therapists import ordered_therapists
 from ...tenancy import get_or_404, parse_id
-from .forms import DayForm, EndShiftForm, RemoveForm, ShiftForm, TimeOffForm
+from ..refusal_views import one_click, place_refusal
+from .forms import DayForm, EndShiftForm, ShiftForm, TimeOffForm
 from .week import build_week
 
 bp = Blueprint("roster", __name__, url_prefix="/c/<clinic_slug>/roster")
@@ -217,7 +218,7 @@ def add_shift():
                 form.valid_until.data,
             )
         except RosterError as error:
-            form.form_errors.append(str(error))
+            place_refusal(form, error)
         else:
             days = ", ".join(roster_admin.WEEKDAY_NAMES[s.weekday] for s in shifts)
             flash(
@@ -248,7 +249,7 @@ def set_day():
         try:
             roster_admin.set_day_override(therapist, day, blocks, form.note.data)
         except RosterError as error:
-            form.form_errors.append(str(error))
+            place_refusal(form, error)
         else:
             what = (
                 "not working"
@@ -272,17 +273,18 @@ def set_day():
 @requires("roster.manage")
 def remove_day(override_id: str):
     change = get_or_404(DayOverride, override_id)
-    if not RemoveForm().validate_on_submit():
-        abort(400)
-    therapist = change.therapist
-    day = roster_admin.clear_day_override(change)
-    flash(
-        f"{therapist.display_name} is back to the weekly hours on {display.weekday_day(day)}.",
-        "success",
-    )
-    span = day_range(day, g.clinic.tz)
-    _warn_outside_hours(therapist, span.start, span.end)
-    return redirect(_back_to(_week_url(day)))
+    therapist, day = change.therapist, change.on_date
+
+    def clear() -> None:
+        roster_admin.clear_day_override(change)
+        flash(
+            f"{therapist.display_name} is back to the weekly hours on {display.weekday_day(day)}.",
+            "success",
+        )
+        span = day_range(day, g.clinic.tz)
+        _warn_outside_hours(therapist, span.start, span.end)
+
+    return one_click(clear, _back_to(_week_url(day)))
 
 
 @bp.route("/time-off", methods=["POST"])
@@ -306,7 +308,7 @@ def add_time_off():
                 therapist, TimeOffKind(form.kind.data), span.start, span.end, form.note.data
             )
         except RosterError as error:
-            form.end_time.errors.append(str(error))
+            place_refusal(form, error, otherwise="end_time")
         else:
             flash(
                 f"{TimeOffKind(form.kind.data).label} for {therapist.display_name}: "
@@ -322,14 +324,15 @@ def add_time_off():
 @requires("roster.manage")
 def remove_time_off(time_off_id: str):
     row = get_or_404(TimeOff, time_off_id)
-    if not RemoveForm().validate_on_submit():
-        abort(400)
     tz = g.clinic.tz
     name, first_day = row.therapist.display_name, row.starts_at.astimezone(tz).date()
     when = time_off_text(row.starts_at, row.ends_at, tz)
-    roster_admin.remove_time_off(row)
-    flash(f"{name}'s time off ({when}) was removed.", "success")
-    return redirect(_back_to(_week_url(first_day)))
+
+    def remove() -> str:
+        roster_admin.remove_time_off(row)
+        return f"{name}'s time off ({when}) was removed."
+
+    return one_click(remove, _back_to(_week_url(first_day)))
 
 
 # One therapist ------------------------------------------------------------------------------
@@ -423,7 +426,7 @@ def end_shift(shift_id: str):
         try:
             kept = roster_admin.end_weekly_shift(shift, stop_from)
         except RosterError as error:
-            form.stop_from.errors.append(str(error))
+            place_refusal(form, error, otherwise="stop_from")
         else:
             if kept is None:
                 flash(f"The shift {described} was removed: it had not started yet.", "success")

@@ -37,7 +37,3 @@ class EnrolForm(FlaskForm):
         validators=[InputRequired(message="Give the first day."), within_calendar],
         description="Today or later. Each monthly period starts on this day of the month.",
     )
-
-
-class ActionForm(FlaskForm):
-    """A one-click change (pause, resume, cancel, give a session back): the CSRF token only."""

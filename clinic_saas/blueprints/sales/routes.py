@@ -36,9 +36,9 @@ from ...sales.packages import PackageError
 from ...sales.purchases import purchases_of
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
-from ..forms import ClientSearchForm, NewClientForm
+from ..forms import ClientSearchForm, NewClientForm, OneClickForm
+from ..refusal_views import one_click, place_refusal
 from .forms import (
-    ActionForm,
     ChoosePackageForm,
     EnrolForm,
     RefundForm,
@@ -160,8 +160,7 @@ def new_client():
                 form.first_name.data, form.last_name.data, form.email.data, form.phone.data
             )
         except ClientError as problem:
-            discard_changes()
-            form[problem.field or "first_name"].errors.append(str(problem))
+            place_refusal(form, problem, otherwise="first_name")
         else:
             flash(f"{client.full_name} was added. Sell them a package or a membership.", "success")
             return redirect(url_for(".client", client_id=client.id))
@@ -198,7 +197,7 @@ def _client_page(client: Client, *, enrol_form: EnrolForm | None = None, status:
         enrolments=bought.memberships[::-1],
         chooser=chooser,
         enrol_form=enrol_form,
-        action_form=ActionForm(),
+        action_form=OneClickForm(),
     ), status
 
 
@@ -322,6 +321,7 @@ def refund(sale_id: str):
     try:
         quote, problem = packages.refund_quote(sale, today), None
     except PackageError as refused:
+        discard_changes()
         quote, problem = None, str(refused)
     if request.method == "GET":
         return _refund_page(sale, used, quote, problem, today)
@@ -376,21 +376,16 @@ def give_back(sale_id: str, appointment_id: str):
     ).all()
     if not used:
         abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     live = next((r for r in used if r.reversed_at is None), None)
-    if live is None:
-        flash("That session was already given back.", "info")
-        return redirect(url_for(".client", client_id=sale.client_id))
-    try:
+
+    def reverse() -> str | None:
+        if live is None:
+            flash("That session was already given back.", "info")
+            return None
         packages.reverse(live)
-    except PackageError as problem:
-        discard_changes()
-        flash(str(problem), "danger")
-    else:
-        left = packages.balance(sale)
-        flash(f"The session was given back to {sale.name}: {left} left.", "success")
-    return redirect(url_for(".client", client_id=sale.client_id))
+        return f"The session was given back to {sale.name}: {packages.balance(sale)} left."
+
+    return one_click(reverse, url_for(".client", client_id=sale.client_id))
 
 
 # Memberships: enrol, pause, resume, cancel -------------------------------------------------------
@@ -409,8 +404,7 @@ def enrol(client_id: str):
         try:
             membership = memberships.enrol(plan, client, form.start_on.data, today)
         except MembershipError as problem:
-            discard_changes()
-            form.form_errors.append(str(problem))
+            place_refusal(form, problem)
         else:
             starts = (
                 "today" if membership.started_on == today else display.day(membership.started_on)
@@ -427,17 +421,13 @@ def enrol(client_id: str):
 def _change_membership(enrolment_id: str, change: Callable, done: str):
     """A one-click change of a membership; a change it cannot take is explained, not applied."""
     membership = get_or_404(ClientMembership, enrolment_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     name, client_id = membership.name, membership.client_id
-    try:
+
+    def change_it() -> str:
         change(membership, today_in(g.clinic))
-    except MembershipError as problem:
-        discard_changes()
-        flash(str(problem), "danger")
-    else:
-        flash(done.format(name=name), "success")
-    return redirect(url_for(".client", client_id=client_id))
+        return done.format(name=name)
+
+    return one_click(change_it, url_for(".client", client_id=client_id))
 
 
 @bp.route("/memberships/<enrolment_id>/pause", methods=["POST"])

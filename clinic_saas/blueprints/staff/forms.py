@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectChoice, SelectField
-from wtforms.validators import AnyOf, DataRequired, Email, Length
+from wtforms import EmailField, SelectChoice, SelectField
+from wtforms.validators import DataRequired, Email, Length
 
 from ...models import Role
 from ..forms import strip
@@ -19,11 +19,3 @@ class InviteForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
-
-
-class ActiveForm(FlaskForm):
-    active = HiddenField(validators=[AnyOf(["0", "1"])])
-
-
-class PlainForm(FlaskForm):
-    """A form with nothing but its CSRF token, for one-click actions."""

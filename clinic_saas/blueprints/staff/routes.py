@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
 
 from ...accounts import members
@@ -12,7 +12,9 @@ from ...models import Invitation, Membership, Role, User
 from ...models.base import utcnow
 from ...permissions import requires
 from ...tenancy import get_or_404
-from .forms import ActiveForm, InviteForm, PlainForm, RoleForm
+from ..forms import OneClickForm, SwitchForm
+from ..refusal_views import flash_refusal, one_click, place_refusal
+from .forms import InviteForm, RoleForm
 
 bp = Blueprint("staff", __name__, url_prefix="/c/<clinic_slug>/staff")
 
@@ -36,7 +38,7 @@ def _render_index(invite_form: InviteForm | None = None, status: int = 200):
         pending=pending,
         invite_form=invite_form or InviteForm(),
         role_form_for=lambda m: RoleForm(role=m.role.value, prefix=f"m{m.id.hex}"),
-        plain_form=PlainForm(),
+        plain_form=OneClickForm(),
         roles=list(Role),
     ), status
 
@@ -55,7 +57,7 @@ def invite():
         try:
             members.invite(g.clinic, g.membership, form.email.data, Role(form.role.data))
         except AccountError as error:
-            form.email.errors.append(str(error))
+            place_refusal(form, error, otherwise="email")
         else:
             flash(f"Invitation sent to {form.email.data}.", "success")
             return redirect(url_for("staff.index"))
@@ -73,9 +75,8 @@ def change_role(member_id: str):
     try:
         members.change_role(member, Role(form.role.data), g.membership)
     except AccountError as error:
-        flash(str(error), "danger")
-    else:
-        flash(f"{member.user.name} is now {member.role.label.lower()}.", "success")
+        return flash_refusal(error, url_for("staff.index"))
+    flash(f"{member.user.name} is now {member.role.label.lower()}.", "success")
     return redirect(url_for("staff.index"))
 
 
@@ -83,41 +84,36 @@ def change_role(member_id: str):
 @requires("staff.manage")
 def set_active(member_id: str):
     member = get_or_404(Membership, member_id)
-    form = ActiveForm()
-    if not form.validate_on_submit():
-        abort(400)
-    active = form.active.data == "1"
-    try:
-        members.set_active(member, active, g.membership)
-    except AccountError as error:
-        flash(str(error), "danger")
-    else:
-        state = "reactivated" if active else "deactivated and logged out everywhere"
-        flash(f"{member.user.name} was {state}.", "success")
-    return redirect(url_for("staff.index"))
+    form = SwitchForm()
+
+    def switch() -> str:
+        members.set_active(member, form.on, g.membership)
+        state = "reactivated" if form.on else "deactivated and logged out everywhere"
+        return f"{member.user.name} was {state}."
+
+    return one_click(switch, url_for("staff.index"), form=form)
 
 
 @bp.route("/invitations/<invitation_id>/revoke", methods=["POST"])
 @requires("staff.manage")
 def revoke_invitation(invitation_id: str):
     invitation = get_or_404(Invitation, invitation_id)
-    if not PlainForm().validate_on_submit():
-        abort(400)
-    if members.revoke_invitation(invitation):
-        flash(f"The invitation to {invitation.email} was withdrawn.", "success")
-    return redirect(url_for("staff.index"))
+
+    def revoke() -> str | None:
+        if members.revoke_invitation(invitation):
+            return f"The invitation to {invitation.email} was withdrawn."
+        return None
+
+    return one_click(revoke, url_for("staff.index"))
 
 
 @bp.route("/invitations/<invitation_id>/resend", methods=["POST"])
 @requires("staff.manage")
 def resend_invitation(invitation_id: str):
     invitation = get_or_404(Invitation, invitation_id)
-    if not PlainForm().validate_on_submit():
-        abort(400)
-    try:
+
+    def resend() -> str:
         members.invite(g.clinic, g.membership, invitation.email, invitation.role)
-    except AccountError as error:
-        flash(str(error), "danger")
-    else:
-        flash(f"A new invitation was sent to {invitation.email}.", "success")
-    return redirect(url_for("staff.index"))
+        return f"A new invitation was sent to {invitation.email}."
+
+    return one_click(resend, url_for("staff.index"))
