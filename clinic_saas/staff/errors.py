@@ -1,6 +1,7 @@
-class StaffError(ValueError):
-    """A change to profiles, sites or rooms that cannot be made; str() is for people."""
+"""The one refusal of the staff domain."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+from ..refusals import Refusal
+
+
+class StaffError(Refusal):
+    """A change to profiles, sites or rooms that cannot be made; str() is for people."""

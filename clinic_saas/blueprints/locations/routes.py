@@ -12,9 +12,8 @@ from ...staff import sites
 from ...staff.errors import StaffError
 from ...staff.sites import ordered_rooms, ordered_sites
 from ...tenancy import get_or_404
-from ...unit_of_work import discard_changes
 from ..forms import SwitchForm
-from ..refusal_views import one_click
+from ..refusal_views import one_click, place_refusal
 from .forms import LocationForm, RoomForm
 
 bp = Blueprint("locations", __name__, url_prefix="/c/<clinic_slug>/settings/locations")
@@ -47,8 +46,7 @@ def new():
                 active=form.active.data,
             )
         except StaffError as problem:
-            discard_changes()
-            form.name.errors.append(str(problem))
+            place_refusal(form, problem, otherwise="name")
         else:
             flash(f"{location.name} was added. Now add its treatment rooms.", "success")
             return redirect(url_for("locations.edit", location_id=location.id))
@@ -96,8 +94,7 @@ def edit(location_id: str):
                 active=form.active.data,
             )
         except StaffError as problem:
-            discard_changes()
-            form.name.errors.append(str(problem))
+            place_refusal(form, problem, otherwise="name")
         else:
             flash(f"{location.name} was saved.", "success")
             return redirect(url_for("locations.edit", location_id=location.id))
@@ -113,8 +110,7 @@ def add_room(location_id: str):
         try:
             sites.add_room(location, form.name.data)
         except StaffError as problem:
-            discard_changes()
-            form.name.errors.append(str(problem))
+            place_refusal(form, problem, otherwise="name")
         else:
             flash(f"{form.name.data} was added to {location.name}.", "success")
             return redirect(url_for("locations.edit", location_id=location.id))
@@ -132,8 +128,7 @@ def rename_room(room_id: str):
         try:
             sites.rename_room(room, form.name.data)
         except StaffError as problem:
-            discard_changes()
-            form.name.errors.append(str(problem))
+            place_refusal(form, problem, otherwise="name")
         else:
             flash(f"{old_name} is now called {room.name}.", "success")
             return redirect(url_for("locations.edit", location_id=location.id))

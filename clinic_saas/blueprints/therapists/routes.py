@@ -28,7 +28,7 @@ from ...permissions import requires
 from ...staff.errors import StaffError
 from ...staff.therapists import ordered_therapists, save_profile
 from ...tenancy import get_or_404
-from ...unit_of_work import discard_changes
+from ..refusal_views import place_refusal
 from .forms import RHP_HELP, TherapistForm
 
 bp = Blueprint("therapists", __name__, url_prefix="/c/<clinic_slug>/staff/therapists")
@@ -160,8 +160,7 @@ def new():
         try:
             therapist = save_profile(None, **_profile_values(form))
         except StaffError as problem:
-            discard_changes()
-            form[problem.field or "display_name"].errors.append(str(problem))
+            place_refusal(form, problem, otherwise="display_name")
         else:
             flash(
                 f"{therapist.display_name}'s profile was created. Add their weekly shifts on the "
@@ -190,8 +189,7 @@ def edit(therapist_id: str):
         try:
             save_profile(therapist, **_profile_values(form))
         except StaffError as problem:
-            discard_changes()
-            form[problem.field or "display_name"].errors.append(str(problem))
+            place_refusal(form, problem, otherwise="display_name")
         else:
             flash(f"{therapist.display_name}'s profile was saved.", "success")
             return redirect(url_for("therapists.index"))
