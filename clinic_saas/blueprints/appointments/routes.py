@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -30,8 +28,8 @@ from ...models.base import utcnow
 from ...permissions import can, requires
 from ...sales import entitlements, packages
 from ...scheduling import booking
-from ...scheduling.availability import Slot, free_slots
 from ...scheduling.booking import BookingError, SlotTaken
+from ...scheduling.free_times import SlotChoice, free_times, next_free_day, slot_groups
 from ...scheduling.intervals import Interval, local_day_range
 from ...scheduling.roster import time_off_between, working_blocks
 from ...tenancy import find, get_or_404, parse_id
@@ -48,7 +46,6 @@ from .forms import (
     FindSlotForm,
     RescheduleFindForm,
     RescheduleForm,
-    SlotChoice,
 )
 
 bp = Blueprint("appointments", __name__, url_prefix="/c/<clinic_slug>/appointments")
@@ -61,7 +58,6 @@ WITH_DETAILS = (
     joinedload(Appointment.location),
     joinedload(Appointment.room),
 )
-SEARCH_AHEAD_DAYS = 14
 UPCOMING_DAYS = 6
 
 
@@ -138,61 +134,6 @@ def _back(form, appointment: Appointment) -> str:
     """Back to the page of the appointment book the action was taken from, or the appointment."""
     back = local_path(form.next.data, within=url_for(".day"))
     return back or url_for(".detail", appointment_id=appointment.id)
-
-
-# Free times, grouped for people ------------------------------------------------------------------
-
-
-@dataclass
-class SlotGroup:
-    therapist: Therapist
-    location: Location
-    choices: list[SlotChoice]
-
-
-def _slot_groups(slots: list[Slot]) -> list[SlotGroup]:
-    """Free start times per therapist and site, leaving out sites that take no bookings."""
-    therapists = {t.id: t for t in db.session.scalars(select(Therapist))}
-    sites = {s.id: s for s in db.session.scalars(select(Location))}
-    grouped: dict[tuple[uuid.UUID, uuid.UUID], list[SlotChoice]] = {}
-    for slot in slots:
-        site = sites.get(slot.location_id)
-        if site is None or not site.active or slot.therapist_id not in therapists:
-            continue
-        grouped.setdefault((slot.therapist_id, slot.location_id), []).append(SlotChoice.of(slot))
-    groups = [SlotGroup(therapists[t], sites[s], choices) for (t, s), choices in grouped.items()]
-    return sorted(groups, key=lambda grp: (grp.therapist.display_name.lower(), grp.location.name))
-
-
-def _free_times(
-    service: Service,
-    day: date,
-    *,
-    therapist_id: uuid.UUID | None = None,
-    location_id: uuid.UUID | None = None,
-    exclude: uuid.UUID | None = None,
-    last: date | None = None,
-) -> list[Slot]:
-    return free_slots(
-        g.clinic,
-        service,
-        day,
-        last or day,
-        therapist_ids=[therapist_id] if therapist_id else None,
-        location_id=location_id,
-        not_before=utcnow(),
-        exclude_appointment=exclude,
-    )
-
-
-def _next_free_day(service: Service, day: date, **filters) -> date | None:
-    """The first later day with a free time, so an empty search is never a dead end."""
-    first = max(day, _today() - timedelta(days=1)) + timedelta(days=1)
-    last = first + timedelta(days=SEARCH_AHEAD_DAYS - 1)
-    if last > LAST_DAY:
-        return None
-    slots = _free_times(service, first, last=last, **filters)
-    return _local(slots[0].start).date() if slots else None
 
 
 # The reception day sheet -------------------------------------------------------------------------
@@ -356,7 +297,8 @@ def _find_page():
         "therapist_id": parse_id(form.therapist.data) if form.therapist.data else None,
         "location_id": parse_id(form.location.data) if form.location.data else None,
     }
-    groups = _slot_groups(_free_times(service, form.date.data, **filters))
+    groups = slot_groups(free_times(g.clinic, service, form.date.data, **filters))
+    later = None if groups else next_free_day(g.clinic, service, form.date.data, **filters)
     return render_template(
         "appointments/find.html",
         form=form,
@@ -364,7 +306,7 @@ def _find_page():
         service=service,
         on=form.date.data,
         groups=groups,
-        next_free_day=None if groups else _next_free_day(service, form.date.data, **filters),
+        next_free_day=later,
     )
 
 
@@ -387,7 +329,9 @@ def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None
         form.room.choices = _room_choices(location)
     still_free = True
     if fresh is None:
-        slots = _free_times(service, on, therapist_id=therapist.id, location_id=location.id)
+        slots = free_times(
+            g.clinic, service, on, therapist_id=therapist.id, location_id=location.id
+        )
         still_free = any(s.start == choice.start for s in slots)
     q = request.args.get("q", "").strip()[:100]
     matches = search_clients(q) if q else []
@@ -493,7 +437,7 @@ def _book():
 def _clash_page(form: BookForm, service: Service, on: date, error: str | None, *, status: int):
     """The time was taken (or never chosen): offer that day's free times again."""
     form.slot.data = ""
-    fresh = _slot_groups(_free_times(service, on))
+    fresh = slot_groups(free_times(g.clinic, service, on))
     return _booking_page(form, status=status, error=error, fresh=fresh)
 
 
@@ -703,9 +647,13 @@ def _reschedule_page(
         if on is None:
             form.therapist.data = str(appointment.therapist_id)
     therapist_id = parse_id(form.therapist.data) if form.therapist.data else None
-    groups = _slot_groups(
-        _free_times(
-            appointment.service, form.date.data, therapist_id=therapist_id, exclude=appointment.id
+    groups = slot_groups(
+        free_times(
+            g.clinic,
+            appointment.service,
+            form.date.data,
+            therapist_id=therapist_id,
+            exclude=appointment.id,
         )
     )
     return render_template(
