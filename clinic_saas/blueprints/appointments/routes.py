@@ -524,10 +524,8 @@ def complete(appointment_id: str):
 
 
 def _complete_and_redeem(appointment: Appointment) -> None:
-    """Complete, then let a membership or package pay for the session when one covers it."""
-    booking.complete(appointment)
-    day = appointment.starts_at.astimezone(g.clinic.tz).date()
-    paid = entitlements.apply_on_completion(appointment, day)
+    """Complete, then say which membership or package paid for the session, if one did."""
+    paid = entitlements.complete_and_apply(g.clinic, appointment)
     if isinstance(paid, MembershipUse):
         flash("One session of this month's membership was used.", "info")
     elif isinstance(paid, PackageRedemption):
@@ -588,9 +586,7 @@ def reschedule(appointment_id: str):
     location = find(Location, choice.location_id) if choice else None
     if therapist is None or location is None:
         return _reschedule_page(appointment, error="Choose one of the free times.", status=400)
-    room = appointment.room
-    if room is not None and (room.location_id != location.id or not room.active):
-        room = None
+    room = booking.room_after_move(appointment, location)
     before = appointment.starts_at
     try:
         booking.reschedule(
