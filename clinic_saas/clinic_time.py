@@ -11,6 +11,9 @@ import calendar
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple, Protocol
 
+# The calendar the product covers: a date outside it is a typing slip, refused rather than searched.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
 
 class HasTimezone(Protocol):
     """A clinic, or anything else that knows its timezone."""

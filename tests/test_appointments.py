@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from clinic_saas import tenancy
-from clinic_saas.blueprints.appointments.forms import SlotChoice
 from clinic_saas.extensions import db
 from clinic_saas.models import (
     CALENDAR_COLOURS,
@@ -25,6 +24,7 @@ from clinic_saas.models import (
     Therapist,
 )
 from clinic_saas.models.base import utcnow
+from clinic_saas.scheduling.free_times import SlotChoice
 
 from .factories import add_appointment, add_time_off, build_schedule
 

@@ -17,6 +17,7 @@ from clinic_saas.models import (
     Client,
     Clinic,
     Location,
+    Room,
     Service,
     Therapist,
 )
@@ -214,3 +215,19 @@ def test_racing_bookings_for_one_slot_let_exactly_one_win(app, schedule, attempt
         thread.join(timeout=30)
     assert sorted(outcomes) == ["booked"] + ["refused"] * (attempts - 1)
     assert _count(app, schedule) == 1
+
+
+def test_a_moved_appointment_keeps_its_room_only_at_its_site_while_in_use(app, schedule):
+    with app.app_context():
+        objects = _load(schedule)
+        room = db.session.get(Room, (schedule.clinic_id, schedule.room_id))
+        appointment = _book(objects, MONDAY_10)
+        appointment.room = room
+        elsewhere = Location(name="Quay Rd", address="2 Quay Rd")
+        db.session.add(elsewhere)
+        db.session.flush()
+        assert booking.room_after_move(appointment, objects["location"]) is room
+        assert booking.room_after_move(appointment, elsewhere) is None
+        room.active = False
+        assert booking.room_after_move(appointment, objects["location"]) is None
+        db.session.rollback()

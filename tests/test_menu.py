@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from clinic_saas import display, tenancy
 from clinic_saas.clinic_time import today_in
 from clinic_saas.extensions import db
-from clinic_saas.menu.pricing import price_for
+from clinic_saas.menu.pricing import in_force_ids, price_for
 from clinic_saas.models import (
     Appointment,
     Category,
@@ -676,3 +676,21 @@ def test_the_menu_page_costs_the_same_queries_for_3_services_as_for_40(
     assert text.count('data-testid="service"') == 40
     assert text.count('data-testid="upcoming"') == 40  # 39 + the factory's future price
     assert many == few, f"{few} statements for 3 services, {many} for 40"
+
+
+def test_the_prices_in_force_are_the_latest_started_per_tier():
+    today = date(2031, 3, 3)
+    tier = uuid.uuid4()
+
+    def row(tier_id, effective_from):
+        return ServicePrice(id=uuid.uuid4(), tier_id=tier_id, effective_from=effective_from)
+
+    newest_first = [
+        next_week := row(None, today + timedelta(days=7)),
+        standard := row(None, today),
+        row(None, today - timedelta(days=30)),
+        tiered := row(tier, today - timedelta(days=1)),
+        row(tier, today - timedelta(days=60)),
+    ]
+    assert in_force_ids(newest_first, today) == {standard.id, tiered.id}
+    assert next_week.id not in in_force_ids(newest_first, today + timedelta(days=6))

@@ -211,3 +211,23 @@ def test_inactive_packages_are_not_sold(world):
         packages.sell(package, world["client"], TODAY)
     assert db.session.scalars(db.select(PackageSale)).all() == []
     assert isinstance(package, Package)
+
+
+def test_completing_through_the_entitlements_completes_and_pays_with_a_package(world):
+    from clinic_saas.models import AppointmentStatus, Location, Therapist
+
+    sale = packages.sell(_package(world), world["client"], TODAY)
+    clinic, schedule = world["clinic"], world["schedule"]
+    appointment = booking.book(
+        clinic,
+        client=world["client"],
+        therapist=db.session.get(Therapist, (clinic.id, schedule.therapist_id)),
+        service=world["service"],
+        location=db.session.get(Location, (clinic.id, schedule.location_id)),
+        starts_at=datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10),
+    )
+    booking.check_in(appointment)
+    paid = entitlements.complete_and_apply(clinic, appointment)
+    assert appointment.status == AppointmentStatus.COMPLETED
+    assert isinstance(paid, PackageRedemption) and paid.appointment_id == appointment.id
+    assert packages.balance(sale) == 5

@@ -202,8 +202,8 @@ def test_every_view_that_catches_a_refusal_drops_the_requests_writes():
 def test_the_walk_finds_handlers_of_refusals_by_their_real_classes():
     """A guard on the guard: the walk sees the handlers it is meant to judge."""
     refusals = _refusal_classes()
-    module = importlib.import_module("clinic_saas.blueprints.appointments.routes")
-    tree = ast.parse((BLUEPRINTS / "appointments/routes.py").read_text())
+    module = importlib.import_module("clinic_saas.blueprints.appointments.booking")
+    tree = ast.parse((BLUEPRINTS / "appointments/booking.py").read_text())
     caught = {
         cls.__name__
         for _, handler in _handlers(tree)
@@ -243,7 +243,7 @@ def _appointment(app, schedule, appointment_id) -> Appointment:
 def test_a_booking_clash_stores_neither_the_booking_nor_the_new_client(
     app, client, auth, clinic_a, schedule
 ):
-    from clinic_saas.blueprints.appointments.forms import SlotChoice
+    from clinic_saas.scheduling.free_times import SlotChoice
 
     add_appointment(app, schedule, _at(MONDAY, 10))
     auth.login_as("receptionist", clinic_a)

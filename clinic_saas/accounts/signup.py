@@ -60,6 +60,14 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
+def create_user(*, email: str, name: str, password: str) -> User:
+    """A new login; the caller has checked that no account has this email address."""
+    user = User(email=email, name=name, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
 def create_clinic(owner: User, **details) -> Clinic:
     """Create a clinic with `owner` as its first owner."""
     problem = slug_problem(details["slug"])
@@ -97,9 +105,7 @@ def register(*, name: str, email: str, password: str, clinic: dict) -> Clinic | 
             new_clinic_url=url_for("clinics.new", _external=True),
         )
         return None
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
-    db.session.add(user)
-    db.session.flush()
+    user = create_user(email=email, name=name.strip(), password=password)
     created = create_clinic(user, **clinic)
     send_confirmation(user)
     return created

@@ -3,8 +3,6 @@ dates."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -19,11 +17,11 @@ from wtforms.validators import URL, AnyOf, Email, Length, Optional, Regexp, Vali
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..clients.records import EMAIL_MAX, NAME_MAX, PHONE_MAX
+from ..clinic_time import FIRST_DAY, LAST_DAY
 from ..geography import COUNTRIES, timezone_names
 from ..money import CURRENCY_MINOR_UNITS, PercentWording, percent_to_basis_points
 
 SLUG_HELP = "Lowercase letters, digits and hyphens; part of your clinic's web address."
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class CheckboxesField(SelectMultipleField):

@@ -48,6 +48,16 @@ def price_for(service: Service, day: date, tier_id: uuid.UUID | None = None) -> 
     return prices.get((service.id, None))
 
 
+def in_force_ids(history: Iterable[ServicePrice], today: date) -> set[uuid.UUID]:
+    """The row in force today for the standard price and for each tier, from a service's price
+    history newest first (as its prices page lists it), so the page can mark them."""
+    seen: dict[uuid.UUID | None, uuid.UUID] = {}
+    for row in history:
+        if row.effective_from <= today and row.tier_id not in seen:
+            seen[row.tier_id] = row.id
+    return set(seen.values())
+
+
 def upcoming_changes(service_ids: Iterable[uuid.UUID], day: date) -> list[ServicePrice]:
     """Price changes scheduled after `day`, soonest first."""
     ids = list(service_ids)

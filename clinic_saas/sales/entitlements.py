@@ -17,10 +17,12 @@ from ..models import (
     Appointment,
     ClientMembership,
     ClientMembershipStatus,
+    Clinic,
     MembershipUse,
     PackageRedemption,
     PackageSale,
 )
+from ..scheduling import booking
 from . import memberships, packages
 
 
@@ -56,6 +58,16 @@ def apply_on_completion(appointment: Appointment, day: date):
         if packages.redemption_problem(sale, appointment, day) is None:
             return packages.redeem(sale, appointment, day)
     return None
+
+
+def complete_and_apply(
+    clinic: Clinic, appointment: Appointment
+) -> PackageRedemption | MembershipUse | None:
+    """Complete the appointment, then let a membership or package pay for the session when one
+    covers it on the clinic's day of the session."""
+    booking.complete(appointment)
+    day = appointment.starts_at.astimezone(clinic.tz).date()
+    return apply_on_completion(appointment, day)
 
 
 def _usable_sales(client_ids, day: date, *, shared_only: bool = False) -> list[PackageSale]:

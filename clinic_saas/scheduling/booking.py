@@ -190,6 +190,14 @@ def reschedule(
     return appointment
 
 
+def room_after_move(appointment: Appointment, location: Location) -> Room | None:
+    """The appointment's room, kept only while the move stays at its site and it is in use."""
+    room = appointment.room
+    if room is not None and (room.location_id != location.id or not room.active):
+        return None
+    return room
+
+
 TRANSITIONS = {
     AppointmentStatus.BOOKED: {
         AppointmentStatus.CHECKED_IN,

@@ -1,3 +1,4 @@
+from . import attendance, booking  # noqa: F401  (their views join the blueprint's routes)
 from .routes import bp
 
 __all__ = ["bp"]

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
-
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import FIRST_DAY, LAST_DAY, NewClientForm, SearchForm, strip, within_calendar
+from ..forms import NewClientForm, SearchForm, strip, within_calendar
 
 NEW_CLIENT = "new"
 
@@ -59,36 +55,3 @@ class CancelForm(FlaskForm):
 
 class RescheduleForm(FlaskForm):
     slot = HiddenField(validators=[DataRequired(message="Choose a time.")])
-
-
-@dataclass(frozen=True)
-class SlotChoice:
-    """A start time with its therapist and site, as one form value."""
-
-    therapist_id: uuid.UUID
-    location_id: uuid.UUID
-    start: datetime
-
-    @property
-    def value(self) -> str:
-        return (
-            f"{self.start.astimezone(UTC):%Y-%m-%dT%H:%MZ}_{self.therapist_id}_{self.location_id}"
-        )
-
-    @classmethod
-    def of(cls, slot) -> SlotChoice:
-        return cls(slot.therapist_id, slot.location_id, slot.start)
-
-    @classmethod
-    def parse(cls, value: str | None) -> SlotChoice | None:
-        """The choice a form value names, or None when it is not one of ours."""
-        try:
-            start, therapist, location = (value or "").split("_")
-            choice = cls(
-                uuid.UUID(therapist),
-                uuid.UUID(location),
-                datetime.strptime(start, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC),
-            )
-        except ValueError:
-            return None
-        return choice if FIRST_DAY.year <= choice.start.year <= LAST_DAY.year else None

@@ -1,58 +1,30 @@
-"""The appointment book: the reception day sheet, a therapist's own days, booking, and after."""
+"""The appointment book: the reception day sheet, a therapist's own days, one appointment.
+
+Booking and moving are in booking.py, check-in to cancellation in attendance.py: the same `bp`.
+"""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ... import display
-from ...clients import ClientError, create_client, search_clients
 from ...clinic_time import day_range, days_range, today_in
 from ...clinical import flags, notes
 from ...extensions import db
-from ...menu.services import active_services
-from ...models import (
-    Appointment,
-    AppointmentStatus,
-    Client,
-    Location,
-    MembershipUse,
-    PackageRedemption,
-    Role,
-    Room,
-    Service,
-    Therapist,
-)
+from ...models import Appointment, AppointmentStatus, Location, Role, Therapist
 from ...models.base import utcnow
 from ...permissions import can, may_attend, may_treat, requires
-from ...sales import entitlements, packages
 from ...scheduling import booking
-from ...scheduling.availability import Slot, free_slots
-from ...scheduling.booking import BookingError, SlotTaken
 from ...scheduling.roster import time_off_between, working_blocks
-from ...staff.sites import ordered_rooms, ordered_sites
 from ...staff.therapists import ordered_therapists
-from ...tenancy import find, get_or_404, parse_id
-from ...unit_of_work import discard_changes
+from ...tenancy import get_or_404, parse_id
 from ..forms import FIRST_DAY, LAST_DAY, OneClickForm
 from ..redirects import local_path
-from ..refusal_views import flash_refusal, one_click, place_refusal
 from .daysheet import build_day_sheet, plan_days
-from .forms import (
-    NEW_CLIENT,
-    BookForm,
-    CancelForm,
-    FindSlotForm,
-    RescheduleFindForm,
-    RescheduleForm,
-    SlotChoice,
-)
+from .forms import CancelForm
 
 bp = Blueprint("appointments", __name__, url_prefix="/c/<clinic_slug>/appointments")
 
@@ -64,7 +36,6 @@ WITH_DETAILS = (
     joinedload(Appointment.location),
     joinedload(Appointment.room),
 )
-SEARCH_AHEAD_DAYS = 14
 UPCOMING_DAYS = 6
 
 
@@ -111,61 +82,6 @@ def _back(form, appointment: Appointment) -> str:
     """Back to the page of the appointment book the action was taken from, or the appointment."""
     back = local_path(form.next.data, within=url_for(".day"))
     return back or url_for(".detail", appointment_id=appointment.id)
-
-
-# Free times, grouped for people ------------------------------------------------------------------
-
-
-@dataclass
-class SlotGroup:
-    therapist: Therapist
-    location: Location
-    choices: list[SlotChoice]
-
-
-def _slot_groups(slots: list[Slot]) -> list[SlotGroup]:
-    """Free start times per therapist and site, leaving out sites that take no bookings."""
-    therapists = {t.id: t for t in db.session.scalars(select(Therapist))}
-    sites = {s.id: s for s in db.session.scalars(select(Location))}
-    grouped: dict[tuple[uuid.UUID, uuid.UUID], list[SlotChoice]] = {}
-    for slot in slots:
-        site = sites.get(slot.location_id)
-        if site is None or not site.active or slot.therapist_id not in therapists:
-            continue
-        grouped.setdefault((slot.therapist_id, slot.location_id), []).append(SlotChoice.of(slot))
-    groups = [SlotGroup(therapists[t], sites[s], choices) for (t, s), choices in grouped.items()]
-    return sorted(groups, key=lambda grp: (grp.therapist.display_name.lower(), grp.location.name))
-
-
-def _free_times(
-    service: Service,
-    day: date,
-    *,
-    therapist_id: uuid.UUID | None = None,
-    location_id: uuid.UUID | None = None,
-    exclude: uuid.UUID | None = None,
-    last: date | None = None,
-) -> list[Slot]:
-    return free_slots(
-        g.clinic,
-        service,
-        day,
-        last or day,
-        therapist_ids=[therapist_id] if therapist_id else None,
-        location_id=location_id,
-        not_before=utcnow(),
-        exclude_appointment=exclude,
-    )
-
-
-def _next_free_day(service: Service, day: date, **filters) -> date | None:
-    """The first later day with a free time, so an empty search is never a dead end."""
-    first = max(day, _today() - timedelta(days=1)) + timedelta(days=1)
-    last = first + timedelta(days=SEARCH_AHEAD_DAYS - 1)
-    if last > LAST_DAY:
-        return None
-    slots = _free_times(service, first, last=last, **filters)
-    return _local(slots[0].start).date() if slots else None
 
 
 # The reception day sheet -------------------------------------------------------------------------
@@ -279,178 +195,6 @@ def mine():
 # Booking: find a free time, then the client ------------------------------------------------------
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@requires("appointments.manage")
-def new():
-    if request.method == "POST":
-        return _book()
-    if request.args.get("slot"):
-        return _booking_page(BookForm(formdata=None))
-    return _find_page()
-
-
-def _find_page():
-    services = active_services()
-    form = FindSlotForm(formdata=request.args or None)
-    form.service.choices = [("", "Choose a service…")] + [
-        (str(s.id), f"{s.name} · {s.duration_minutes} min") for s in services
-    ]
-    form.therapist.choices = [("", "Any therapist")] + [
-        (str(t.id), t.display_name) for t in ordered_therapists(active_only=True)
-    ]
-    form.location.choices = [("", "Any site")] + [
-        (str(s.id), s.name) for s in ordered_sites(active_only=True)
-    ]
-    if form.date.data is None and not form.date.errors:
-        form.date.data = _today()
-    searched = "service" in request.args
-    if not searched or not form.validate():
-        return render_template(
-            "appointments/find.html", form=form, services=services
-        ), 400 if searched else 200
-    service = next(s for s in services if str(s.id) == form.service.data)
-    filters = {
-        "therapist_id": parse_id(form.therapist.data) if form.therapist.data else None,
-        "location_id": parse_id(form.location.data) if form.location.data else None,
-    }
-    groups = _slot_groups(_free_times(service, form.date.data, **filters))
-    return render_template(
-        "appointments/find.html",
-        form=form,
-        services=services,
-        service=service,
-        on=form.date.data,
-        groups=groups,
-        next_free_day=None if groups else _next_free_day(service, form.date.data, **filters),
-    )
-
-
-def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None, fresh=None):
-    """Step 2: the chosen time, the client (found or new) and a note; or, after a clash, the
-    day's fresh free times to choose from, keeping what was typed."""
-    values = request.form if request.method == "POST" else request.args
-    service = find(Service, values.get("service"))
-    if service is None:
-        abort(404 if request.method == "GET" else 400)
-    choice = SlotChoice.parse(values.get("slot"))
-    therapist = find(Therapist, choice.therapist_id) if choice else None
-    location = find(Location, choice.location_id) if choice else None
-    if fresh is None and (therapist is None or location is None):
-        abort(404 if request.method == "GET" else 400)
-    on = _local(choice.start).date() if choice else _day_field(values)
-    if fresh is None and request.method == "GET":
-        form.service.data, form.slot.data = str(service.id), choice.value
-        form.date.data = on.isoformat()
-        form.room.choices = _room_choices(location)
-    still_free = True
-    if fresh is None:
-        slots = _free_times(service, on, therapist_id=therapist.id, location_id=location.id)
-        still_free = any(s.start == choice.start for s in slots)
-    q = request.args.get("q", "").strip()[:100]
-    matches = search_clients(q) if q else []
-    chosen_client = None
-    if form.client.data and form.client.data != NEW_CLIENT:
-        chosen_client = find(Client, form.client.data)
-    return render_template(
-        "appointments/book.html",
-        form=form,
-        service=service,
-        choice=choice,
-        therapist=therapist,
-        location=location,
-        on=on,
-        still_free=still_free,
-        q=q,
-        matches=matches,
-        chosen_client=chosen_client,
-        error=error,
-        fresh=fresh,
-    ), status
-
-
-def _day_field(values) -> date:
-    try:
-        day = date.fromisoformat(values.get("date", ""))
-    except ValueError:
-        return _today()
-    return day if FIRST_DAY <= day <= LAST_DAY else _today()
-
-
-def _room_choices(location: Location | None) -> list[tuple[str, str]]:
-    choices = [("", "No particular room")]
-    if location is not None:
-        rooms = ordered_rooms(location, active_only=True)
-        choices += [(str(r.id), r.name) for r in rooms]
-    return choices
-
-
-def _book():
-    form = BookForm()
-    service = find(Service, form.service.data)
-    if service is None:
-        abort(400)
-    choice = SlotChoice.parse(form.slot.data)
-    therapist = find(Therapist, choice.therapist_id) if choice else None
-    location = find(Location, choice.location_id) if choice else None
-    form.room.choices = _room_choices(location)
-    valid = form.validate()
-    if therapist is None or location is None:
-        if not form.slot.errors:
-            form.slot.errors.append("Choose one of the free times.")
-        return _clash_page(form, service, _day_field(request.form), None, status=400)
-
-    client = None
-    if form.client.data and form.client.data != NEW_CLIENT:
-        client = find(Client, form.client.data)
-        if client is None:
-            form.client.errors = ["Search for the client again, or enter a new one."]
-            valid = False
-    else:
-        try:
-            client = create_client(
-                form.first_name.data, form.last_name.data, form.email.data, form.phone.data
-            )
-        except ClientError as problem:
-            place_refusal(form, problem, otherwise="first_name")
-            valid = False
-    if not valid:
-        discard_changes()
-        return _booking_page(form, status=400)
-
-    try:
-        appointment = booking.book(
-            g.clinic,
-            client=client,
-            therapist=therapist,
-            service=service,
-            location=location,
-            starts_at=choice.start,
-            room=find(Room, form.room.data) if form.room.data else None,
-            booked_by=g.membership,
-            note=form.note.data or None,
-        )
-    except SlotTaken as problem:
-        discard_changes()
-        return _clash_page(form, service, _local(choice.start).date(), str(problem), status=409)
-    except BookingError as problem:
-        discard_changes()
-        return _booking_page(form, status=400, error=str(problem))
-    starts, tz = appointment.starts_at, g.clinic.tz
-    flash(
-        f"Booked {client.full_name} with {therapist.display_name}: {service.name}, "
-        f"{display.long_day(starts, tz)} at {display.time(starts, tz)}.",
-        "success",
-    )
-    return redirect(url_for(".day", date=_local(appointment.starts_at).date().isoformat()))
-
-
-def _clash_page(form: BookForm, service: Service, on: date, error: str | None, *, status: int):
-    """The time was taken (or never chosen): offer that day's free times again."""
-    form.slot.data = ""
-    fresh = _slot_groups(_free_times(service, on))
-    return _booking_page(form, status=status, error=error, fresh=fresh)
-
-
 # One appointment and what can happen to it -------------------------------------------------------
 
 
@@ -492,173 +236,3 @@ def _note_blocked(appointment: Appointment, red_flags: flags.RedFlags) -> str | 
     if red_flags.needs_acknowledgement(appointment):
         return "Acknowledge the red flags before writing the note."
     return None
-
-
-def _attend(appointment_id: str, change: Callable[[Appointment], None], done: str):
-    """A status change at the desk or in the treatment room; an illegal one changes nothing."""
-    appointment = _appointment_or_404(appointment_id)
-    if not may_attend(appointment):
-        abort(403)
-    form = OneClickForm()
-    name = appointment.client.full_name
-
-    def attend() -> str:
-        change(appointment)
-        return done.format(name=name)
-
-    return one_click(attend, _back(form, appointment), form=form)
-
-
-@bp.route("/<appointment_id>/check-in", methods=["POST"])
-@requires("appointments.attend")
-def check_in(appointment_id: str):
-    return _attend(appointment_id, booking.check_in, "{name} is checked in.")
-
-
-@bp.route("/<appointment_id>/undo-check-in", methods=["POST"])
-@requires("appointments.attend")
-def undo_check_in(appointment_id: str):
-    return _attend(
-        appointment_id, booking.undo_check_in, "{name} is booked again (check-in undone)."
-    )
-
-
-@bp.route("/<appointment_id>/complete", methods=["POST"])
-@requires("appointments.attend")
-def complete(appointment_id: str):
-    return _attend(appointment_id, _complete_and_redeem, "{name}'s appointment is completed.")
-
-
-def _complete_and_redeem(appointment: Appointment) -> None:
-    """Complete, then let a membership or package pay for the session when one covers it."""
-    booking.complete(appointment)
-    day = appointment.starts_at.astimezone(g.clinic.tz).date()
-    paid = entitlements.apply_on_completion(appointment, day)
-    if isinstance(paid, MembershipUse):
-        flash("One session of this month's membership was used.", "info")
-    elif isinstance(paid, PackageRedemption):
-        left = packages.balance(paid.sale)
-        flash(f"One session of {paid.sale.name} was used: {left} left.", "info")
-
-
-@bp.route("/<appointment_id>/no-show", methods=["POST"])
-@requires("appointments.attend")
-def no_show(appointment_id: str):
-    return _attend(appointment_id, booking.mark_no_show, "{name} was marked as a no-show.")
-
-
-@bp.route("/<appointment_id>/undo-no-show", methods=["POST"])
-@requires("appointments.attend")
-def undo_no_show(appointment_id: str):
-    return _attend(appointment_id, booking.undo_no_show, "{name} is booked again (no-show undone).")
-
-
-@bp.route("/<appointment_id>/cancel", methods=["POST"])
-@requires("appointments.manage")
-def cancel(appointment_id: str):
-    appointment = _appointment_or_404(appointment_id)
-    form = CancelForm()
-    if not form.validate_on_submit():
-        return _detail_page(appointment, form, status=400)
-    name = appointment.client.full_name
-    try:
-        booking.cancel(g.clinic, appointment, form.reason.data)
-    except BookingError as problem:
-        return flash_refusal(problem, _back(form, appointment))
-    if appointment.late_cancellation:
-        hours = g.clinic.late_cancellation_hours
-        flash(
-            f"{name}'s appointment is cancelled. This is a late cancellation "
-            f"(less than {hours} hours before the start).",
-            "warning",
-        )
-    else:
-        flash(f"{name}'s appointment is cancelled.", "success")
-    return redirect(_back(form, appointment))
-
-
-@bp.route("/<appointment_id>/reschedule", methods=["GET", "POST"])
-@requires("appointments.manage")
-def reschedule(appointment_id: str):
-    appointment = _appointment_or_404(appointment_id)
-    if appointment.status != AppointmentStatus.BOOKED:
-        flash(f"A {appointment.status.label.lower()} appointment cannot be moved.", "danger")
-        return redirect(url_for(".detail", appointment_id=appointment.id))
-    if request.method == "GET":
-        return _reschedule_page(appointment)
-    form = RescheduleForm()
-    choice = SlotChoice.parse(form.slot.data) if form.validate_on_submit() else None
-    therapist = find(Therapist, choice.therapist_id) if choice else None
-    location = find(Location, choice.location_id) if choice else None
-    if therapist is None or location is None:
-        return _reschedule_page(appointment, error="Choose one of the free times.", status=400)
-    room = appointment.room
-    if room is not None and (room.location_id != location.id or not room.active):
-        room = None
-    before = appointment.starts_at
-    try:
-        booking.reschedule(
-            g.clinic,
-            appointment,
-            starts_at=choice.start,
-            therapist=therapist,
-            location=location,
-            room=room,
-        )
-    except BookingError as problem:  # SlotTaken answers 409, other refusals 400
-        discard_changes()
-        on = _local(choice.start).date()
-        return _reschedule_page(appointment, on=on, error=str(problem), status=problem.status)
-    starts, tz = appointment.starts_at, g.clinic.tz
-    flash(
-        f"Moved from {display.short_day(before, tz)} {display.time(before, tz)} to "
-        f"{display.long_day(starts, tz)} at {display.time(starts, tz)} "
-        f"with {therapist.display_name}.",
-        "success",
-    )
-    return redirect(url_for(".detail", appointment_id=appointment.id))
-
-
-def _reschedule_page(
-    appointment: Appointment,
-    *,
-    on: date | None = None,
-    error: str | None = None,
-    status: int = 200,
-):
-    today = _today()
-    current_day = _local(appointment.starts_at).date()
-    form = RescheduleFindForm(formdata=request.args if request.method == "GET" else None)
-    form.therapist.choices = [("", "Any therapist")] + [
-        (str(t.id), t.display_name) for t in ordered_therapists(active_only=True)
-    ]
-    if request.method == "GET" and "date" in request.args:
-        if not form.validate():
-            return render_template(
-                "appointments/reschedule.html",
-                appointment=appointment,
-                form=form,
-                groups=None,
-                on=None,
-                error=None,
-                move_form=RescheduleForm(),
-            ), 400
-    else:
-        form.date.data = on or max(current_day, today)
-        if on is None:
-            form.therapist.data = str(appointment.therapist_id)
-    therapist_id = parse_id(form.therapist.data) if form.therapist.data else None
-    groups = _slot_groups(
-        _free_times(
-            appointment.service, form.date.data, therapist_id=therapist_id, exclude=appointment.id
-        )
-    )
-    return render_template(
-        "appointments/reschedule.html",
-        appointment=appointment,
-        form=form,
-        groups=groups,
-        on=form.date.data,
-        error=error,
-        move_form=RescheduleForm(),
-    ), status

@@ -17,15 +17,13 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
-from ... import mail
-from ...accounts import signup, tokens
+from ...accounts import sessions, signup, tokens
 from ...accounts.errors import AccountError
-from ...accounts.passwords import hash_password, needs_rehash, verify_password
+from ...accounts.passwords import verify_password
 from ...extensions import db, limiter, submitted_email_key
 from ...models import User
-from ...models.base import utcnow
 from ...permissions import public
 from ..redirects import local_path
 from ..refusal_views import place_refusal
@@ -53,14 +51,6 @@ def _failed_login(response) -> bool:
     return response.status_code != 302
 
 
-def start_session(user: User) -> None:
-    """Log a user in on a brand-new session: nothing from before login survives (no fixation)."""
-    session.clear()
-    login_user(user)
-    session.permanent = True
-    user.last_login_at = utcnow()
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(
@@ -86,10 +76,8 @@ def login():
                 "Please confirm your email address first: we have sent you a new link.", "warning"
             )
             return render_template("auth/login.html", form=form)
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(form.password.data)
         next_url = local_path(request.args.get("next"))
-        start_session(user)
+        sessions.log_in(user, form.password.data)
         return redirect(next_url or url_for("clinics.index"))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
@@ -152,7 +140,7 @@ def confirm_email(token: str):
     except tokens.InvalidToken as error:
         return render_template("auth/link_problem.html", message=str(error)), 400
     signup.confirm_email(user)
-    start_session(user)
+    sessions.start_session(user)
     flash("Your email address is confirmed. Welcome to clinic_saas!", "success")
     return redirect(url_for("clinics.index"))
 
@@ -165,15 +153,7 @@ def forgot_password():
     if form.validate_on_submit():
         user = signup.find_user_by_email(form.email.data)
         if user is not None and user.active:
-            token = tokens.make_user_token(user, tokens.RESET_PASSWORD)
-            mail.send(
-                user.email,
-                "Reset your clinic_saas password",
-                "reset_password",
-                user=user,
-                reset_url=url_for("auth.reset_password", token=token, _external=True),
-                max_age=current_app.config["PASSWORD_RESET_MAX_AGE"],
-            )
+            sessions.send_password_reset(user)
         return render_template("auth/check_inbox.html", email=form.email.data, reset=True)
     return render_template("auth/forgot_password.html", form=form), 400 if form.errors else 200
 
@@ -190,10 +170,7 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     form.account_email = user.email
     if form.validate_on_submit():
-        user.password_hash = hash_password(form.password.data)
-        user.end_all_sessions()  # whoever knew the old password is logged out everywhere
-        signup.confirm_email(user)
-        start_session(user)
+        sessions.reset_password(user, form.password.data)
         flash("Your password has been changed.", "success")
         return redirect(url_for("clinics.index"))
     return render_template("auth/reset_password.html", form=form), 400 if form.errors else 200

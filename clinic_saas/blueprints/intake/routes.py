@@ -9,10 +9,11 @@ from datetime import datetime
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
 
-from ... import display, mail, tenancy
+from ... import tenancy
 from ...clients.family import contact_for
-from ...clinical import audit, intake
+from ...clinical import audit, intake, intake_links
 from ...clinical.contraindications import BY_CODE, describe, highest_level
+from ...clinical.intake_links import IntakeSendError
 from ...clinical.status import IntakeSummary, flags_of, summary
 from ...extensions import db
 from ...models import Client, IntakeLink, IntakeResponse, IntakeTemplate
@@ -24,9 +25,6 @@ bp = Blueprint("intake", __name__, url_prefix="/c/<clinic_slug>")
 PAST_INTAKES_SHOWN = 20
 
 
-ERASED = "This client's identity was erased: no intake can be asked of them."
-
-
 def _back(client: Client):
     return redirect(url_for("clients.show", client_id=client.id))
 
@@ -36,40 +34,14 @@ def _back(client: Client):
 def send(client_id):
     """Email a new one-time link to the client, or to the parent of a child without email."""
     client = tenancy.get_or_404(Client, client_id)
-    if client.erased_at is not None:
-        flash(ERASED, "danger")
-        return _back(client)
-    name, email = contact_for(client)
-    if not email:
-        flash(
-            f"{client.full_name} has no email address, and no parent or guardian with one. "
-            "Add an email to their record, or fill the form in at the desk.",
-            "danger",
+    try:
+        link = intake_links.send_intake_link(
+            clinic=g.clinic, client=client, sent_by=g.membership, contact=contact_for(client)
         )
+    except IntakeSendError as problem:
+        flash(str(problem), "danger")
         return _back(client)
-    link, token = intake.create_link(client, "email", g.membership, sent_to=email)
-    for_guardian = email != client.email
-    mail.send(
-        email,
-        f"Your health questionnaire for {g.clinic.name}"
-        if not for_guardian
-        else f"{client.first_name}'s health questionnaire for {g.clinic.name}",
-        "intake_link",
-        clinic=g.clinic,
-        client=client,
-        recipient_name=name,
-        for_guardian=for_guardian,
-        url=url_for("intake_public.fill", token=token, _external=True),
-        valid_until=display.day(link.expires_at, g.clinic.tz),
-    )
-    audit.record(
-        "intake.send",
-        client_id=client.id,
-        subject_type="intake_link",
-        subject_id=link.id,
-        detail={"channel": "email"},
-    )
-    flash(f"Intake link emailed to {email}.", "success")
+    flash(f"Intake link emailed to {link.sent_to}.", "success")
     return _back(client)
 
 
@@ -78,17 +50,11 @@ def send(client_id):
 def desk(client_id):
     """Open the form on this device, for the client to fill in at the desk."""
     client = tenancy.get_or_404(Client, client_id)
-    if client.erased_at is not None:
-        flash(ERASED, "danger")
+    try:
+        token = intake_links.open_at_desk(client=client, opened_by=g.membership)
+    except IntakeSendError as problem:
+        flash(str(problem), "danger")
         return _back(client)
-    link, token = intake.create_link(client, "desk", g.membership)
-    audit.record(
-        "intake.send",
-        client_id=client.id,
-        subject_type="intake_link",
-        subject_id=link.id,
-        detail={"channel": "desk"},
-    )
     return redirect(url_for("intake_public.fill", token=token))
 
 

@@ -11,12 +11,9 @@ from wtforms.validators import DataRequired, Length
 from ... import tenancy
 from ...accounts import members, signup
 from ...accounts.errors import AccountError
-from ...accounts.passwords import hash_password
-from ...extensions import db
-from ...models import User
+from ...accounts.sessions import start_session
 from ...permissions import public
 from ..auth.forms import PASSWORD_HELP, NewPasswordMixin
-from ..auth.routes import start_session
 from ..forms import strip
 from ..refusal_views import flash_refusal
 
@@ -50,13 +47,9 @@ def accept(token: str):
         form = NewAccountForm()
         form.account_email = invitation.email
         if not signed_in_as_other and form.validate_on_submit():
-            user = User(
-                email=invitation.email,
-                name=form.name.data,
-                password_hash=hash_password(form.password.data),
+            user = signup.create_user(
+                email=invitation.email, name=form.name.data, password=form.password.data
             )
-            db.session.add(user)
-            db.session.flush()
             return _join(invitation, user)
     else:
         form = AcceptForm()

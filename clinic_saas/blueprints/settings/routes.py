@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from ...extensions import db
+from ...accounts import clinic_settings
 from ...permissions import requires
 from ..forms import ClinicContactForm, ClinicDetailsForm
 
@@ -43,15 +43,20 @@ def edit():
     )
     del form.slug  # the web address is fixed: links already sent point at it
     if form.validate_on_submit():
-        clinic.name = form.clinic_name.data
-        clinic.timezone = form.timezone.data
-        clinic.currency = form.currency.data
-        clinic.country = form.country.data
-        for field in ("email", "phone", "address", "website", "tax_registration"):
-            setattr(clinic, field, getattr(form, field).data or None)
-        clinic.retention_years = form.retention_years.data
-        clinic.intake_valid_months = form.intake_valid_months.data
-        db.session.flush()
+        clinic_settings.update_settings(
+            clinic,
+            name=form.clinic_name.data,
+            timezone=form.timezone.data,
+            currency=form.currency.data,
+            country=form.country.data,
+            retention_years=form.retention_years.data,
+            intake_valid_months=form.intake_valid_months.data,
+            email=form.email.data,
+            phone=form.phone.data,
+            address=form.address.data,
+            website=form.website.data,
+            tax_registration=form.tax_registration.data,
+        )
         flash("Clinic settings saved.", "success")
         return redirect(url_for("settings.edit"))
     return render_template("settings/edit.html", form=form), 400 if form.errors else 200
