@@ -80,7 +80,7 @@ def seed_clinical(clinic, clients: list[Client], rng: random.Random) -> None:
             codes = ("anticoagulants",)
         _add_intake(template, client, codes, sites, signed, rng)
     db.session.flush()
-    _add_notes(rng)
+    _add_notes(clinic, rng)
 
 
 NOTE_STORIES = [
@@ -99,7 +99,7 @@ NOTE_STORIES = [
 ]  # fmt: skip
 
 
-def _add_notes(rng: random.Random) -> None:
+def _add_notes(clinic, rng: random.Random) -> None:
     """Signed SOAP notes on the completed sessions of the therapist who can log in."""
     rows = db.session.execute(
         select(Appointment, Therapist.membership_id)
@@ -112,7 +112,8 @@ def _add_notes(rng: random.Random) -> None:
     ).all()
     allowed = {value for value, _ in notes.technique_choices()}
     needing_ack = {
-        s.client_id: s for s in status.summaries({a.client_id for a, _ in rows}).values()
+        s.client_id: s
+        for s in status.summaries({a.client_id for a, _ in rows}, clinic=clinic).values()
     }
     for index, (appointment, membership_id) in enumerate(rows):
         story = NOTE_STORIES[index % len(NOTE_STORIES)]

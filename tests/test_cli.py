@@ -120,9 +120,11 @@ def test_the_demo_clinic_has_client_records_with_intakes_flags_and_signed_notes(
                     Therapist.membership_id.is_not(None),
                 )
             ).all()
-            flagged_upcoming = [s for s in status.summaries(upcoming).values() if s.has_flags]
+            flagged_upcoming = [
+                s for s in status.summaries(upcoming, clinic=northside).values() if s.has_flags
+            ]
             all_ids = db.session.scalars(select(Client.id)).all()
-            states = {s.state for s in status.summaries(all_ids).values()}
+            states = {s.state for s in status.summaries(all_ids, clinic=northside).values()}
     assert ("absolute", "right ankle") in levels
     assert ("local", "left calf") in levels
     assert child is not None and child.is_minor_on(child.created_at.date())

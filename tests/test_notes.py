@@ -473,12 +473,15 @@ def test_a_signed_note_cannot_be_saved_again_whatever_the_caller(app, clinic_a, 
             select(Membership).where(Membership.id == clinic_a.member_ids[Role.THERAPIST])
         )
         content = notes.clean({"subjective": "S", "regions": ["abdomen"]}, {"kneading"})
-        note = notes.save_draft(appointment, content, member)
-        notes.sign(appointment, note, member)
+        clinic = tenancy.current_clinic()
+        note = notes.save_draft(appointment, content, member, clinic=clinic)
+        notes.sign(appointment, note, member, clinic=clinic)
         with pytest.raises(notes.NoteLocked):
-            notes.save_draft(appointment, dict(content, subjective="changed"), member)
+            notes.save_draft(
+                appointment, dict(content, subjective="changed"), member, clinic=clinic
+            )
         with pytest.raises(notes.NoteLocked):
-            notes.sign(appointment, note, member)
+            notes.sign(appointment, note, member, clinic=clinic)
         return note.signed_at
 
     with app.test_request_context():

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Appointment, AppointmentStatus, FlagAcknowledgement, Membership, User
+from ..models import Appointment, AppointmentStatus, Clinic, FlagAcknowledgement, Membership, User
 from ..models.base import utcnow
 from ..permissions import can, may_treat
 from ..refusals import Refusal
@@ -99,6 +99,7 @@ def lines_of(flags: list[dict]) -> list[FlagLine]:
 def load(
     appointments: Iterable[Appointment],
     *,
+    clinic: Clinic,
     now: datetime | None = None,
     decrypt: bool | Iterable[Appointment] = True,
 ) -> RedFlags:
@@ -112,7 +113,7 @@ def load(
     result = RedFlags(clinical=decrypt is not False and can("clinical.read"))
     if not appointments:
         return result
-    result.summaries = status.summaries([a.client_id for a in appointments], now)
+    result.summaries = status.summaries([a.client_id for a in appointments], clinic=clinic, now=now)
     if result.clinical:
         readable = (
             {a.client_id for a in appointments}
@@ -148,7 +149,9 @@ def _acknowledgements(appointment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Ackno
     }
 
 
-def acknowledge(appointment: Appointment, membership: Membership) -> FlagAcknowledgement | None:
+def acknowledge(
+    appointment: Appointment, membership: Membership, *, clinic: Clinic
+) -> FlagAcknowledgement | None:
     """Record that this member read the client's flags (or the missing or outdated intake).
 
     Returns the new or refreshed acknowledgement, or None when the latest intake was already
@@ -158,7 +161,7 @@ def acknowledge(appointment: Appointment, membership: Membership) -> FlagAcknowl
         raise AcknowledgementError(
             f"A {appointment.status.label.lower()} appointment needs no acknowledgement."
         )
-    summary = status.summary(appointment.client_id)
+    summary = status.summary(appointment.client_id, clinic=clinic)
     if not summary.needs_attention:
         raise AcknowledgementError(
             "Nothing to acknowledge: the intake is current and raised no red flags."

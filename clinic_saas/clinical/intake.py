@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app, g
+from flask import current_app
 from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import update
 
@@ -451,6 +451,8 @@ def submit(
     signed_name: str,
     guardian: bool,
     ip: str | None,
+    *,
+    clinic: Clinic,
 ) -> IntakeResponse:
     """Store the signed intake, raise its red flags, and close the link (and the client's other
     open links: a client answers once, whichever link they used).
@@ -464,7 +466,7 @@ def submit(
     signed_name = _clean(signed_name)
     if not SIGNATURE_MIN <= len(signed_name) <= SIGNATURE_MAX:
         raise IntakeError("A typed signature of 2 to 120 characters is needed.")
-    if client.is_minor_on(today_in(g.clinic)) and not guardian:
+    if client.is_minor_on(today_in(clinic)) and not guardian:
         raise IntakeError("A parent or guardian must sign for a client under 18.")
     now = utcnow()
     claimed = db.session.execute(
@@ -474,7 +476,7 @@ def submit(
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise IntakeLinkGone(ALREADY_SUBMITTED.format(clinic=g.clinic.name))
+        raise IntakeLinkGone(ALREADY_SUBMITTED.format(clinic=clinic.name))
     db.session.execute(
         update(IntakeLink)
         .where(IntakeLink.client_id == client.id, IntakeLink.used_at.is_(None))

@@ -31,6 +31,7 @@ from ..extensions import db
 from ..models import (
     Appointment,
     AppointmentStatus,
+    Clinic,
     ImmutableRecordError,
     Membership,
     NoteAmendment,
@@ -460,11 +461,11 @@ def notes_count(client_id: uuid.UUID) -> int:
 # Writing -----------------------------------------------------------------------------------------
 
 
-def writing_blocked(appointment: Appointment) -> str | None:
+def writing_blocked(appointment: Appointment, clinic: Clinic) -> str | None:
     """Why the note of this appointment cannot be written now, or None when it can."""
     if appointment.status not in WRITABLE_STATUSES:
         return "Check the client in before writing the treatment note."
-    if not flags.is_acknowledged(appointment, status.summary(appointment.client_id)):
+    if not flags.is_acknowledged(appointment, status.summary(appointment.client_id, clinic=clinic)):
         return "Acknowledge the red flags before writing the note."
     return None
 
@@ -473,9 +474,11 @@ def _locked() -> NoteLocked:
     return NoteLocked("This note is signed and locked. Add an amendment to correct it.")
 
 
-def save_draft(appointment: Appointment, content: dict, membership: Membership) -> TreatmentNote:
+def save_draft(
+    appointment: Appointment, content: dict, membership: Membership, *, clinic: Clinic
+) -> TreatmentNote:
     """Create or update the draft note of an appointment with checked content (see clean)."""
-    blocked = writing_blocked(appointment)
+    blocked = writing_blocked(appointment, clinic)
     if blocked:
         raise NoteBlocked(blocked)
     note = note_for(appointment.id, for_update=True)
@@ -506,11 +509,13 @@ def save_draft(appointment: Appointment, content: dict, membership: Membership) 
     return note
 
 
-def sign(appointment: Appointment, note: TreatmentNote, membership: Membership) -> None:
+def sign(
+    appointment: Appointment, note: TreatmentNote, membership: Membership, *, clinic: Clinic
+) -> None:
     """Sign a complete draft: from now on it is locked."""
     if note.is_signed:
         raise _locked()
-    blocked = writing_blocked(appointment)
+    blocked = writing_blocked(appointment, clinic)
     if blocked:
         raise NoteBlocked(blocked)
     missing = missing_for_signing(note.content or {})

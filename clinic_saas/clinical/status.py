@@ -13,12 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g
 from sqlalchemy import func, select
 
 from ..clinic_time import add_months
 from ..extensions import db
-from ..models import IntakeResponse
+from ..models import Clinic, IntakeResponse
 from ..models.base import utcnow
 
 
@@ -50,12 +49,13 @@ class IntakeSummary:
         return self.has_flags or self.state is not IntakeState.CURRENT
 
 
-def _outdated(signed_at: datetime, now: datetime) -> bool:
-    months = g.clinic.intake_valid_months
-    return add_months(signed_at.date(), months) <= now.date()
+def _outdated(signed_at: datetime, now: datetime, valid_months: int) -> bool:
+    return add_months(signed_at.date(), valid_months) <= now.date()
 
 
-def summaries(client_ids: Iterable[uuid.UUID], now: datetime | None = None) -> dict:
+def summaries(
+    client_ids: Iterable[uuid.UUID], *, clinic: Clinic, now: datetime | None = None
+) -> dict:
     """{client_id: IntakeSummary} for every given client, from one query (the latest intake)."""
     ids = list(dict.fromkeys(client_ids))
     now = now or utcnow()
@@ -84,13 +84,18 @@ def summaries(client_ids: Iterable[uuid.UUID], now: datetime | None = None) -> d
         )
     )
     for response_id, client_id, signed_at, has_flags in rows:
-        state = IntakeState.OUTDATED if _outdated(signed_at, now) else IntakeState.CURRENT
+        state = (
+            IntakeState.OUTDATED
+            if _outdated(signed_at, now, clinic.intake_valid_months)
+            else IntakeState.CURRENT
+        )
         result[client_id] = IntakeSummary(client_id, state, response_id, signed_at, has_flags)
     return result
 
 
-def summary(client_id: uuid.UUID, now: datetime | None = None) -> IntakeSummary:
-    return summaries([client_id], now)[client_id]
+def summary(client_id: uuid.UUID, *, clinic: Clinic, now: datetime | None = None) -> IntakeSummary:
+    """One client's intake state under the clinic's validity period."""
+    return summaries([client_id], clinic=clinic, now=now)[client_id]
 
 
 def flags_of(response_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:

@@ -127,7 +127,9 @@ def day():
     mine = g.membership.role == Role.THERAPIST or any(
         c.therapist.membership_id == g.membership.id for c in sheet.columns
     )
-    red_flags = flags.load(appointments)  # the cancelled, listed under the grid, have none
+    red_flags = flags.load(
+        appointments, clinic=g.clinic
+    )  # the cancelled, listed under the grid, have none
     return render_template(
         "appointments/day.html",
         sheet=sheet,
@@ -173,7 +175,7 @@ def mine():
     sites = {s.id: s.name for s in db.session.scalars(select(Location))}
     days = plan_days(on, last, tz, blocks, away, list(appointments))
     # Flag lines for the first day; the next days show the intake badges only.
-    red_flags = flags.load(appointments, decrypt=days[0].appointments)
+    red_flags = flags.load(appointments, clinic=g.clinic, decrypt=days[0].appointments)
     note_status = {}
     if can("clinical.read"):
         note_status = notes.statuses([a.id for a in days[0].appointments])
@@ -208,7 +210,7 @@ def detail(appointment_id: str):
 def _detail_page(appointment: Appointment, cancel_form: CancelForm, status: int = 200):
     now = utcnow()
     # An error page is rolled back with its audit events: it shows no flag text.
-    red_flags = flags.load([appointment], decrypt=status < 400)
+    red_flags = flags.load([appointment], clinic=g.clinic, decrypt=status < 400)
     note_status = None
     if can("clinical.read"):
         note_status = notes.statuses([appointment.id]).get(appointment.id)

@@ -110,7 +110,7 @@ class IntakePanel:
 def intake_panel(client: Client) -> IntakePanel:
     """What the intake panel of a client's page shows; the flags only to clinical roles, and
     their reading is audited. A constant number of queries, whatever the client's history."""
-    state = summary(client.id)
+    state = summary(client.id, clinic=g.clinic)
     now = utcnow()
     open_link = db.session.scalars(
         select(IntakeLink)

@@ -95,7 +95,13 @@ def fill(token: str):
         return _form_page(link, client, template, answers, errors, signature, 400)
     try:
         intake.submit(
-            link, template, answers, signature.name, signature.guardian, request.remote_addr
+            link,
+            template,
+            answers,
+            signature.name,
+            signature.guardian,
+            request.remote_addr,
+            clinic=g.clinic,
         )
     except intake.IntakeLinkError as error:
         discard_changes()

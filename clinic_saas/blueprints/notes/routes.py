@@ -73,7 +73,7 @@ def acknowledge(appointment_id: str):
     back = local_path(form.next.data, within=f"/c/{g.clinic.slug}/") or _detail_url(appointment)
 
     def acknowledge_flags() -> str | None:
-        if flags.acknowledge(appointment, g.membership) is None:
+        if flags.acknowledge(appointment, g.membership, clinic=g.clinic) is None:
             flash("Already acknowledged: nothing changed.", "info")
             return None
         return f"Acknowledged before treating {appointment.client.full_name}."
@@ -90,7 +90,7 @@ def note(appointment_id: str):
     appointment = _appointment_or_404(appointment_id)
     existing = notes.note_for(appointment.id)
     if may_treat(appointment) and (existing is None or not existing.is_signed):
-        blocked = notes.writing_blocked(appointment)
+        blocked = notes.writing_blocked(appointment, g.clinic)
         if blocked is None:
             return _edit_page(appointment, existing)
         if existing is None:
@@ -157,7 +157,7 @@ def _save(appointment: Appointment, *, then_sign: bool):
         if not form.validate():
             raise NoteError("Check the highlighted parts of the note.")
         content = notes.clean(form.raw(), {value for value, _ in choices})
-        saved = notes.save_draft(appointment, content, g.membership)
+        saved = notes.save_draft(appointment, content, g.membership, clinic=g.clinic)
     except NoteLocked:
         discard_changes()
         return _locked_page(appointment, existing)
@@ -176,7 +176,7 @@ def _save(appointment: Appointment, *, then_sign: bool):
 
 def _sign(appointment: Appointment, note: TreatmentNote):
     try:
-        notes.sign(appointment, note, g.membership)
+        notes.sign(appointment, note, g.membership, clinic=g.clinic)
     except NoteLocked:
         discard_changes()
         return _locked_page(appointment, note)
@@ -212,7 +212,7 @@ def _edit_page(
         used = [t.get("technique") for t in content.get("techniques") or []]
         form.prepare(notes.technique_choices(keep=used), pad=True)
     # The flags beside the form on a page that is kept; an error page shows only the badges.
-    red_flags = flags.load([appointment], decrypt=status_code < 400)
+    red_flags = flags.load([appointment], clinic=g.clinic, decrypt=status_code < 400)
     return render_template(
         "notes/edit.html",
         appointment=appointment,
