@@ -42,6 +42,14 @@ def enum_column(enum_type: type[enum.Enum], *, length: int = 20, **kwargs) -> Ma
     )
 
 
+class LabelledEnum(enum.StrEnum):
+    """An enum whose label for people is its value in words: 'no_show' -> 'No show'."""
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC in and out, also on SQLite, which stores no offset."""
 

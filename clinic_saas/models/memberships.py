@@ -7,7 +7,6 @@ period is derived from them.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime
 
@@ -15,6 +14,7 @@ from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import (
+    LabelledEnum,
     TenantScoped,
     UTCDateTime,
     enum_column,
@@ -60,14 +60,10 @@ class MembershipPlanService(TenantScoped):
     service_id: Mapped[uuid.UUID]
 
 
-class ClientMembershipStatus(enum.StrEnum):
+class ClientMembershipStatus(LabelledEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class ClientMembership(TenantScoped):
