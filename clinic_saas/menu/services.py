@@ -141,7 +141,6 @@ def create_service(
     category = _check_category(category)
     tax_rate_id = _check_tax_rate(tax_rate_id, None)
     wanted = _check_therapists(therapist_ids)
-    last = db.session.scalar(select(func.max(Service.position)))
     service = Service(
         name=name,
         category=category,
@@ -151,7 +150,7 @@ def create_service(
         tax_rate_id=tax_rate_id,
         bookable_online=bookable_online,
         active=active,
-        position=(last if last is not None else -1) + 1,
+        position=_next_position(Service),
     )
     db.session.add(service)
     db.session.flush()
@@ -225,6 +224,12 @@ def move_service(service: Service, direction: str) -> bool:
     return _swap_with_neighbour(service, ordered, siblings, direction)
 
 
+def _next_position(model: type[_Ordered] | type[PriceTier]) -> int:
+    """A new row goes last: one after the highest position the clinic has."""
+    last = db.session.scalar(select(func.max(model.position)))
+    return (last if last is not None else -1) + 1
+
+
 def _swap_with_neighbour(row: _Ordered, ordered: list, siblings: list, direction: str) -> bool:
     """Renumber the whole order, so that ties from imports sort out, then swap row and neighbour."""
     for position, item in enumerate(ordered):
@@ -270,8 +275,7 @@ def add_category(name: str) -> Category:
     key, n = base, 2
     while key in taken:
         key, n = f"{base}_{n}", n + 1
-    last = db.session.scalar(select(func.max(Category.position)))
-    category = Category(key=key, name=name, position=(last if last is not None else -1) + 1)
+    category = Category(key=key, name=name, position=_next_position(Category))
     db.session.add(category)
     db.session.flush()
     return category
@@ -362,8 +366,7 @@ def set_prices_include_tax(clinic: Clinic, include: bool) -> None:
 def add_tier(name: str) -> PriceTier:
     """A level of therapist with prices of its own, e.g. 'Senior'."""
     name = _unique_name(PriceTier, name, None, "tier")
-    last = db.session.scalar(select(func.max(PriceTier.position)))
-    tier = PriceTier(name=name, position=(last if last is not None else -1) + 1)
+    tier = PriceTier(name=name, position=_next_position(PriceTier))
     db.session.add(tier)
     db.session.flush()
     return tier
