@@ -18,6 +18,7 @@ from .base import (
     TenantScoped,
     UTCDateTime,
     enum_column,
+    link_table_args,
     tenant_reference,
     tenant_relationship,
     utcnow,
@@ -50,11 +51,7 @@ class MembershipPlan(TenantScoped):
 
 class MembershipPlanService(TenantScoped):
     __tablename__ = "membership_plan_service"
-    __table_args__ = (
-        tenant_reference("membership_plan", "plan_id", ondelete="CASCADE"),
-        tenant_reference("service", "service_id", ondelete="CASCADE"),
-        UniqueConstraint("clinic_id", "plan_id", "service_id"),
-    )
+    __table_args__ = link_table_args(("membership_plan", "plan_id"), ("service", "service_id"))
 
     plan_id: Mapped[uuid.UUID]
     service_id: Mapped[uuid.UUID]
