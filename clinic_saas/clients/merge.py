@@ -16,23 +16,11 @@ from ..clinical import audit
 from ..extensions import db
 from ..models import Client, TenantScoped
 from .family import guardian_of, has_children
-from .records import ClientError
+from .records import EDITABLE, EMERGENCY_CONTACT, ClientError
 
 # Filled from the duplicate when blank on the kept record. A person's emergency contact is a pair:
 # it is taken whole or not at all, so one person's name never gets another's phone number.
-FILLED_ONE_BY_ONE = (
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "email",
-    "phone",
-    "address",
-    "gp_name",
-    "gp_practice",
-    "sport",
-    "activity_level",
-)
-EMERGENCY_CONTACT = ("emergency_contact_name", "emergency_contact_phone")
+FILLED_ONE_BY_ONE = tuple(f for f in EDITABLE if f not in (*EMERGENCY_CONTACT, "marketing_consent"))
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ _MIN_PHONE_DIGITS = 6
 # A search word made of phone characters with at least this many digits is matched on its digits.
 _MIN_SEARCH_DIGITS = 3
 
+# A person's emergency contact is a pair: a name and the phone number that reaches that person.
+EMERGENCY_CONTACT = ("emergency_contact_name", "emergency_contact_phone")
 # Every field of the record that the desk edits, in the order the form shows them.
 EDITABLE = (
     "first_name",
@@ -51,8 +53,7 @@ EDITABLE = (
     "email",
     "phone",
     "address",
-    "emergency_contact_name",
-    "emergency_contact_phone",
+    *EMERGENCY_CONTACT,
     "gp_name",
     "gp_practice",
     "sport",

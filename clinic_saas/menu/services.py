@@ -30,6 +30,10 @@ from ..money import PercentWording
 from ..refusals import Refusal
 from .pricing import PricingError, cancel_scheduled_price, schedule_price
 
+# Rows named uniquely per clinic, and rows the staff put in order by hand.
+_Named = Category | PriceTier | TaxRate
+_Ordered = Service | Category
+
 DURATION_MINUTES = (5, 480)
 BUFFER_MINUTES = (0, 120)
 MAX_BASIS_POINTS = 10_000
@@ -137,7 +141,6 @@ def create_service(
     category = _check_category(category)
     tax_rate_id = _check_tax_rate(tax_rate_id, None)
     wanted = _check_therapists(therapist_ids)
-    last = db.session.scalar(select(func.max(Service.position)))
     service = Service(
         name=name,
         category=category,
@@ -147,7 +150,7 @@ def create_service(
         tax_rate_id=tax_rate_id,
         bookable_online=bookable_online,
         active=active,
-        position=(last if last is not None else -1) + 1,
+        position=_next_position(Service),
     )
     db.session.add(service)
     db.session.flush()
@@ -217,16 +220,27 @@ def move_service(service: Service, direction: str) -> bool:
     if direction not in ("up", "down"):
         raise MenuError("Move a service up or down.")
     ordered = menu_order()
-    for position, row in enumerate(ordered):  # renumbered, so that ties from imports sort out
-        row.position = position
     siblings = [row for row in ordered if row.category == service.category]
-    index = siblings.index(service)
+    return _swap_with_neighbour(service, ordered, siblings, direction)
+
+
+def _next_position(model: type[_Ordered] | type[PriceTier]) -> int:
+    """A new row goes last: one after the highest position the clinic has."""
+    last = db.session.scalar(select(func.max(model.position)))
+    return (last if last is not None else -1) + 1
+
+
+def _swap_with_neighbour(row: _Ordered, ordered: list, siblings: list, direction: str) -> bool:
+    """Renumber the whole order, so that ties from imports sort out, then swap row and neighbour."""
+    for position, item in enumerate(ordered):
+        item.position = position
+    index = siblings.index(row)
     other = index - 1 if direction == "up" else index + 1
     if not 0 <= other < len(siblings):
         db.session.flush()
         return False
     neighbour = siblings[other]
-    service.position, neighbour.position = neighbour.position, service.position
+    row.position, neighbour.position = neighbour.position, row.position
     db.session.flush()
     return True
 
@@ -234,14 +248,17 @@ def move_service(service: Service, direction: str) -> bool:
 # Categories ---------------------------------------------------------------------------------
 
 
-def _unique_category_name(name: str, current: Category | None = None) -> str:
+def _unique_name(model: type[_Named], name: str, current: _Named | None, noun: str) -> str:
+    """A checked name that no other row of the model has, whatever its case."""
     name = _check_name(name, longest=60)
-    clash = db.session.scalar(
-        select(Category).where(func.lower(Category.name) == name.lower()).limit(1)
-    )
-    if clash is not None and clash is not current:
-        raise MenuError(f"There is already a category called {clash.name}.", "name")
+    _refuse_name_clash(model, name, current, noun)
     return name
+
+
+def _refuse_name_clash(model: type[_Named], name: str, current: _Named | None, noun: str) -> None:
+    clash = db.session.scalar(select(model).where(func.lower(model.name) == name.lower()).limit(1))
+    if clash is not None and clash is not current:
+        raise MenuError(f"There is already a {noun} called {clash.name}.", "name")
 
 
 def _key_from(name: str) -> str:
@@ -252,14 +269,13 @@ def _key_from(name: str) -> str:
 
 def add_category(name: str) -> Category:
     """A category of the clinic's own, listed last; its key is fixed from its first name."""
-    name = _unique_category_name(name)
+    name = _unique_name(Category, name, None, "category")
     base = _key_from(name)
     taken = set(db.session.scalars(select(Category.key).where(Category.key.like(f"{base}%"))))
     key, n = base, 2
     while key in taken:
         key, n = f"{base}_{n}", n + 1
-    last = db.session.scalar(select(func.max(Category.position)))
-    category = Category(key=key, name=name, position=(last if last is not None else -1) + 1)
+    category = Category(key=key, name=name, position=_next_position(Category))
     db.session.add(category)
     db.session.flush()
     return category
@@ -267,7 +283,7 @@ def add_category(name: str) -> Category:
 
 def rename_category(category: Category, name: str) -> Category:
     """A new name; services keep pointing at it through its unchanging key."""
-    category.name = _unique_category_name(name, category)
+    category.name = _unique_name(Category, name, category, "category")
     db.session.flush()
     return category
 
@@ -282,17 +298,7 @@ def move_category(category: Category, direction: str) -> bool:
     if direction not in ("up", "down"):
         raise MenuError("Move a category up or down.")
     ordered = ordered_categories()
-    for position, row in enumerate(ordered):
-        row.position = position
-    index = ordered.index(category)
-    other = index - 1 if direction == "up" else index + 1
-    if not 0 <= other < len(ordered):
-        db.session.flush()
-        return False
-    neighbour = ordered[other]
-    category.position, neighbour.position = neighbour.position, category.position
-    db.session.flush()
-    return True
+    return _swap_with_neighbour(category, ordered, ordered, direction)
 
 
 def delete_category(category: Category) -> None:
@@ -326,11 +332,7 @@ def save_tax_rate(
         rate_bp = 0
     if not isinstance(rate_bp, int) or not 0 <= rate_bp <= MAX_BASIS_POINTS:
         raise MenuError("A tax rate is from 0% to 100%.", "rate")
-    clash = db.session.scalar(
-        select(TaxRate).where(func.lower(TaxRate.name) == name.lower()).limit(1)
-    )
-    if clash is not None and clash is not tax_rate:
-        raise MenuError(f"There is already a tax rate called {clash.name}.", "name")
+    _refuse_name_clash(TaxRate, name, tax_rate, "tax rate")
     if tax_rate is None:
         tax_rate = TaxRate(name=name, rate_bp=rate_bp, treatment=treatment, active=True)
         db.session.add(tax_rate)
@@ -361,21 +363,10 @@ def set_prices_include_tax(clinic: Clinic, include: bool) -> None:
 # Price tiers --------------------------------------------------------------------------------
 
 
-def _unique_tier_name(name: str, current: PriceTier | None = None) -> str:
-    name = _check_name(name, longest=60)
-    clash = db.session.scalar(
-        select(PriceTier).where(func.lower(PriceTier.name) == name.lower()).limit(1)
-    )
-    if clash is not None and clash is not current:
-        raise MenuError(f"There is already a tier called {clash.name}.", "name")
-    return name
-
-
 def add_tier(name: str) -> PriceTier:
     """A level of therapist with prices of its own, e.g. 'Senior'."""
-    name = _unique_tier_name(name)
-    last = db.session.scalar(select(func.max(PriceTier.position)))
-    tier = PriceTier(name=name, position=(last if last is not None else -1) + 1)
+    name = _unique_name(PriceTier, name, None, "tier")
+    tier = PriceTier(name=name, position=_next_position(PriceTier))
     db.session.add(tier)
     db.session.flush()
     return tier
@@ -383,7 +374,7 @@ def add_tier(name: str) -> PriceTier:
 
 def rename_tier(tier: PriceTier, name: str) -> PriceTier:
     """A new name; the tier's prices and therapists stay with it."""
-    tier.name = _unique_tier_name(name, tier)
+    tier.name = _unique_name(PriceTier, name, tier, "tier")
     db.session.flush()
     return tier
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
@@ -11,6 +10,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import (
+    LabelledEnum,
     TenantScoped,
     UTCDateTime,
     enum_column,
@@ -24,16 +24,12 @@ from .staff import Location, Room, Therapist
 from .user import Membership
 
 
-class AppointmentStatus(enum.StrEnum):
+class AppointmentStatus(LabelledEnum):
     BOOKED = "booked"
     CHECKED_IN = "checked_in"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     NO_SHOW = "no_show"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class Appointment(TenantScoped):

@@ -8,7 +8,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, TypeDecorator
+from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import Mapped, MappedColumn, declared_attr, mapped_column, relationship
 
 from ..extensions import db
@@ -40,6 +40,14 @@ def enum_column(enum_type: type[enum.Enum], *, length: int = 20, **kwargs) -> Ma
         db.Enum(enum_type, native_enum=False, length=length, values_callable=_enum_values),
         **kwargs,
     )
+
+
+class LabelledEnum(enum.StrEnum):
+    """An enum whose label for people is its value in words: 'no_show' -> 'No show'."""
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
 
 
 class UTCDateTime(TypeDecorator):
@@ -90,6 +98,16 @@ def tenant_reference(target_table: str, column: str, *, ondelete: str | None = N
         ["clinic_id", column],
         [f"{target_table}.clinic_id", f"{target_table}.id"],
         ondelete=ondelete,
+    )
+
+
+def link_table_args(first: tuple[str, str], second: tuple[str, str]) -> tuple:
+    """The table args of a link between two clinic-owned rows, each (table, column): both
+    references cascade, and a pair is linked once."""
+    return (
+        tenant_reference(*first, ondelete="CASCADE"),
+        tenant_reference(*second, ondelete="CASCADE"),
+        UniqueConstraint("clinic_id", first[1], second[1]),
     )
 
 

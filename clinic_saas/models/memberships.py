@@ -7,7 +7,6 @@ period is derived from them.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime
 
@@ -15,9 +14,11 @@ from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import (
+    LabelledEnum,
     TenantScoped,
     UTCDateTime,
     enum_column,
+    link_table_args,
     tenant_reference,
     tenant_relationship,
     utcnow,
@@ -50,24 +51,16 @@ class MembershipPlan(TenantScoped):
 
 class MembershipPlanService(TenantScoped):
     __tablename__ = "membership_plan_service"
-    __table_args__ = (
-        tenant_reference("membership_plan", "plan_id", ondelete="CASCADE"),
-        tenant_reference("service", "service_id", ondelete="CASCADE"),
-        UniqueConstraint("clinic_id", "plan_id", "service_id"),
-    )
+    __table_args__ = link_table_args(("membership_plan", "plan_id"), ("service", "service_id"))
 
     plan_id: Mapped[uuid.UUID]
     service_id: Mapped[uuid.UUID]
 
 
-class ClientMembershipStatus(enum.StrEnum):
+class ClientMembershipStatus(LabelledEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class ClientMembership(TenantScoped):

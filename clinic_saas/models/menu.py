@@ -28,6 +28,7 @@ from .base import (
     TenantScoped,
     UTCDateTime,
     enum_column,
+    link_table_args,
     tenant_reference,
     tenant_relationship,
     utcnow,
@@ -165,11 +166,7 @@ class ServiceTherapist(TenantScoped):
     """Who offers which service."""
 
     __tablename__ = "service_therapist"
-    __table_args__ = (
-        tenant_reference("service", "service_id", ondelete="CASCADE"),
-        tenant_reference("therapist", "therapist_id", ondelete="CASCADE"),
-        UniqueConstraint("clinic_id", "service_id", "therapist_id"),
-    )
+    __table_args__ = link_table_args(("service", "service_id"), ("therapist", "therapist_id"))
 
     service_id: Mapped[uuid.UUID]
     therapist_id: Mapped[uuid.UUID]

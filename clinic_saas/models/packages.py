@@ -9,10 +9,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint, column
+from sqlalchemy import CheckConstraint, Date, Index, String, Text, column
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import TenantScoped, UTCDateTime, tenant_reference, tenant_relationship, utcnow
+from .base import (
+    TenantScoped,
+    UTCDateTime,
+    link_table_args,
+    tenant_reference,
+    tenant_relationship,
+    utcnow,
+)
 from .client import Client
 from .menu import TaxRate
 
@@ -47,11 +54,7 @@ class PackageService(TenantScoped):
     """A service a package's sessions can be used for."""
 
     __tablename__ = "package_service"
-    __table_args__ = (
-        tenant_reference("package", "package_id", ondelete="CASCADE"),
-        tenant_reference("service", "service_id", ondelete="CASCADE"),
-        UniqueConstraint("clinic_id", "package_id", "service_id"),
-    )
+    __table_args__ = link_table_args(("package", "package_id"), ("service", "service_id"))
 
     package_id: Mapped[uuid.UUID]
     service_id: Mapped[uuid.UUID]

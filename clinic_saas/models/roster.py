@@ -6,7 +6,6 @@ saving changes; they become instants (UTC) only when a particular date is planne
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime, time
 
@@ -14,6 +13,7 @@ from sqlalchemy import CheckConstraint, Date, Index, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import (
+    LabelledEnum,
     TenantScoped,
     UTCDateTime,
     enum_column,
@@ -92,15 +92,11 @@ class DayOverride(TenantScoped):
         return self.start_time is None
 
 
-class TimeOffKind(enum.StrEnum):
+class TimeOffKind(LabelledEnum):
     HOLIDAY = "holiday"
     SICKNESS = "sickness"
     TRAINING = "training"
     OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class TimeOff(TenantScoped):

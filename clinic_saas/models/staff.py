@@ -9,11 +9,18 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import TenantScoped, UTCDateTime, tenant_reference, tenant_relationship, utcnow
+from .base import (
+    LabelledEnum,
+    TenantScoped,
+    UTCDateTime,
+    tenant_reference,
+    tenant_relationship,
+    utcnow,
+)
 from .user import Membership
 
 
-class Technique(enum.StrEnum):
+class Technique(LabelledEnum):
     """The techniques of sports massage (DOMAIN.md); clinics may add their own names."""
 
     KNEADING = "kneading"
@@ -22,10 +29,6 @@ class Technique(enum.StrEnum):
     HACKING = "hacking"
     WRINGING = "wringing"
     VIBRATION = "vibration"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class ServiceCategory(enum.StrEnum):

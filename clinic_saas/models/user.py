@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import (
+    LabelledEnum,
     TenantScoped,
     UTCDateTime,
     enum_column,
@@ -22,15 +22,11 @@ from .base import (
 from .clinic import Clinic
 
 
-class Role(enum.StrEnum):
+class Role(LabelledEnum):
     OWNER = "owner"
     MANAGER = "manager"
     RECEPTIONIST = "receptionist"
     THERAPIST = "therapist"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class User(db.Model):

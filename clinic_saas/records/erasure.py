@@ -17,6 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, or_, select, update
 
 from .. import display
+from ..clients.records import EDITABLE
 from ..clinic_time import add_months, local_day
 from ..clinical import audit
 from ..extensions import db
@@ -260,17 +261,9 @@ def _unlink_family(client: Client) -> dict[str, int]:
 
 
 # Everything that identifies or describes the person; emptied by erasure.
+# The name gets a placeholder and consent turns off rather than empty (see _anonymise).
 IDENTITY_FIELDS = (
-    "email",
-    "phone",
-    "date_of_birth",
-    "address",
-    "emergency_contact_name",
-    "emergency_contact_phone",
-    "gp_name",
-    "gp_practice",
-    "sport",
-    "activity_level",
+    *(f for f in EDITABLE if f not in ("first_name", "last_name", "marketing_consent")),
     "marketing_consent_at",
 )
 

@@ -7,6 +7,35 @@ from marshmallow import fields
 from .base import ClinicSchema, Instant, Nested
 
 CLINICAL = ("clinical", "export", "api")
+INTAKE_FIELDS = (
+    "id",
+    "form",
+    "questions",
+    "flags",
+    "consent_text",
+    "signed_name",
+    "signed_by_guardian",
+    "signed_at",
+    "submitted_via",
+)
+NOTE_FIELDS = (
+    "id",
+    "appointment_id",
+    "appointment_starts_at",
+    "status",
+    "author",
+    "created_at",
+    "updated_at",
+    "signed_at",
+    "signed_by",
+    "content",
+    "amendments",
+)
+
+
+def _desk_sees_only(desk: tuple[str, ...], clinical: tuple[str, ...]) -> dict:
+    """The desk sees that a record exists; clinical staff, export and the API see its content."""
+    return {"desk": desk, **dict.fromkeys(CLINICAL, clinical)}
 
 
 class AnswerSchema(ClinicSchema):
@@ -24,23 +53,7 @@ class AnswerSchema(ClinicSchema):
 class IntakeSchema(ClinicSchema):
     """A signed intake (records.export.Intake): the form, its answers, red flags and consent."""
 
-    audiences = {
-        "desk": ("id", "form", "signed_at"),
-        **dict.fromkeys(
-            CLINICAL,
-            (
-                "id",
-                "form",
-                "questions",
-                "flags",
-                "consent_text",
-                "signed_name",
-                "signed_by_guardian",
-                "signed_at",
-                "submitted_via",
-            ),
-        ),
-    }
+    audiences = _desk_sees_only(("id", "form", "signed_at"), INTAKE_FIELDS)
 
     id = fields.UUID(attribute="response.id")
     form = fields.Function(lambda i: {"title": i.template.title, "version": i.template.version})
@@ -67,25 +80,7 @@ class AmendmentSchema(ClinicSchema):
 class NoteSchema(ClinicSchema):
     """A treatment note (records.export.Note) with its authors by name and its amendments."""
 
-    audiences = {
-        "desk": ("id", "appointment_id", "status"),
-        **dict.fromkeys(
-            CLINICAL,
-            (
-                "id",
-                "appointment_id",
-                "appointment_starts_at",
-                "status",
-                "author",
-                "created_at",
-                "updated_at",
-                "signed_at",
-                "signed_by",
-                "content",
-                "amendments",
-            ),
-        ),
-    }
+    audiences = _desk_sees_only(("id", "appointment_id", "status"), NOTE_FIELDS)
 
     id = fields.UUID(attribute="note.id")
     appointment_id = fields.UUID(attribute="note.appointment_id")

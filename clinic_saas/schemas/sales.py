@@ -38,15 +38,19 @@ MEMBERSHIP_RECORD = (
 MEMBERSHIP_STATE = ("status_label", "current_period", "next_start", "period_history")
 
 
+def _sale_audiences(
+    record: tuple[str, ...], state: tuple[str, ...], clinical: tuple[str, ...]
+) -> dict:
+    """Desk and API see a sale with its state; export keeps the record; clinicians a summary."""
+    return {"desk": record + state, "clinical": clinical, "export": record, "api": record + state}
+
+
 class PackagePurchaseSchema(ClinicSchema):
     """A package sale with sessions used and left."""
 
-    audiences = {
-        "desk": PACKAGE_RECORD + PACKAGE_STATE,
-        "clinical": ("id", "name", "expires_on", "sessions_left", "status"),
-        "export": PACKAGE_RECORD,
-        "api": PACKAGE_RECORD + PACKAGE_STATE,
-    }
+    audiences = _sale_audiences(
+        PACKAGE_RECORD, PACKAGE_STATE, ("id", "name", "expires_on", "sessions_left", "status")
+    )
 
     id = fields.UUID()
     name = fields.String()
@@ -81,12 +85,11 @@ class PeriodSchema(ClinicSchema):
 class MembershipPurchaseSchema(ClinicSchema):
     """A membership with its monthly allowance and the sessions used; 'periods' counts them."""
 
-    audiences = {
-        "desk": MEMBERSHIP_RECORD + MEMBERSHIP_STATE,
-        "clinical": ("id", "name", "status", "status_label", "current_period"),
-        "export": MEMBERSHIP_RECORD,
-        "api": MEMBERSHIP_RECORD + MEMBERSHIP_STATE,
-    }
+    audiences = _sale_audiences(
+        MEMBERSHIP_RECORD,
+        MEMBERSHIP_STATE,
+        ("id", "name", "status", "status_label", "current_period"),
+    )
 
     id = fields.UUID()
     name = fields.String()

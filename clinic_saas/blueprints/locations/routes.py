@@ -33,18 +33,23 @@ def index():
     return render_template("locations/index.html", locations=locations, rooms=rooms)
 
 
+def _site_fields(form: LocationForm) -> dict:
+    """What the add and edit pages both pass on to the site."""
+    return {
+        "name": form.name.data,
+        "address": form.address.data,
+        "phone": form.phone.data,
+        "active": form.active.data,
+    }
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires("locations.manage")
 def new():
     form = LocationForm()
     if form.validate_on_submit():
         try:
-            location = sites.add_site(
-                name=form.name.data,
-                address=form.address.data,
-                phone=form.phone.data,
-                active=form.active.data,
-            )
+            location = sites.add_site(**_site_fields(form))
         except StaffError as problem:
             place_refusal(form, problem, otherwise="name")
         else:
@@ -86,13 +91,7 @@ def edit(location_id: str):
     form = LocationForm(obj=location)
     if form.validate_on_submit():
         try:
-            sites.update_site(
-                location,
-                name=form.name.data,
-                address=form.address.data,
-                phone=form.phone.data,
-                active=form.active.data,
-            )
+            sites.update_site(location, **_site_fields(form))
         except StaffError as problem:
             place_refusal(form, problem, otherwise="name")
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -34,6 +35,9 @@ bp = Blueprint("packages", __name__, url_prefix="/c/<clinic_slug>/menu/offers")
 
 # An OfferError names the argument it refuses; these two are called otherwise on the form.
 OFFER_FIELDS = {"service_ids": "services", "price_minor": "price"}
+# The fields each kind of offer has beyond those they share, named alike on model, form and saver.
+PACKAGE_FIELDS = ("sessions_count", "validity_months", "shareable", "bookable_online")
+PLAN_FIELDS = ("sessions_per_period",)
 
 
 def _per_session(package: Package) -> str:
@@ -152,6 +156,45 @@ def _offer_values(offer, service_ids: set[uuid.UUID], **extra) -> dict:
     }
 
 
+def _offer_page(
+    offer: Package | MembershipPlan | None,
+    current: set[uuid.UUID],
+    form_class: type[OfferForm],
+    own_fields: tuple[str, ...],
+    save: Callable[..., Package | MembershipPlan],
+    kind: str,
+):
+    """Add or edit a package or a plan: they differ only in their own fields, saver and template."""
+    values = None
+    if offer is not None:
+        values = _offer_values(offer, current, **{f: getattr(offer, f) for f in own_fields})
+    form = form_class(data=values)
+    rates = _prepare(form, offer.tax_rate_id if offer else None)
+    if form.validate_on_submit():
+        try:
+            saved = save(
+                offer,
+                name=form.name.data,
+                description=form.description.data or None,
+                price_minor=form.price.minor,
+                service_ids=_service_ids(form, current),
+                tax_rate=rates.get(form.tax_rate.data),
+                active=form.active.data,
+                **{f: getattr(form, f).data for f in own_fields},
+            )
+        except OfferError as problem:
+            place_refusal(form, problem, OFFER_FIELDS)
+        else:
+            flash(f"{saved.name} was {'saved' if offer else 'added to the menu'}.", "success")
+            return redirect(url_for(".index"))
+    return render_template(
+        f"packages/{kind}.html",
+        form=form,
+        hidden_services=_hidden_services(form, current),
+        **{kind: offer},
+    ), 400 if request.method == "POST" else 200
+
+
 # Packages ----------------------------------------------------------------------------------------
 
 
@@ -169,44 +212,9 @@ def edit_package(package_id: str):
 
 def _package_page(package: Package | None):
     current = offers.package_service_ids([package.id])[package.id] if package else set()
-    values = None
-    if package is not None:
-        values = _offer_values(
-            package,
-            current,
-            sessions_count=package.sessions_count,
-            validity_months=package.validity_months,
-            shareable=package.shareable,
-            bookable_online=package.bookable_online,
-        )
-    form = PackageForm(data=values)
-    rates = _prepare(form, package.tax_rate_id if package else None)
-    if form.validate_on_submit():
-        try:
-            saved = offers.save_package(
-                package,
-                name=form.name.data,
-                description=form.description.data or None,
-                sessions_count=form.sessions_count.data,
-                price_minor=form.price.minor,
-                validity_months=form.validity_months.data,
-                service_ids=_service_ids(form, current),
-                tax_rate=rates.get(form.tax_rate.data),
-                shareable=form.shareable.data,
-                bookable_online=form.bookable_online.data,
-                active=form.active.data,
-            )
-        except OfferError as problem:
-            place_refusal(form, problem, OFFER_FIELDS)
-        else:
-            flash(f"{saved.name} was {'saved' if package else 'added to the menu'}.", "success")
-            return redirect(url_for(".index"))
-    return render_template(
-        "packages/package.html",
-        form=form,
-        package=package,
-        hidden_services=_hidden_services(form, current),
-    ), 400 if request.method == "POST" else 200
+    return _offer_page(
+        package, current, PackageForm, PACKAGE_FIELDS, offers.save_package, "package"
+    )
 
 
 # Maintenance plans -------------------------------------------------------------------------------
@@ -226,31 +234,4 @@ def edit_plan(plan_id: str):
 
 def _plan_page(plan: MembershipPlan | None):
     current = offers.plan_service_ids(plan.id) if plan else set()
-    values = None
-    if plan is not None:
-        values = _offer_values(plan, current, sessions_per_period=plan.sessions_per_period)
-    form = PlanForm(data=values)
-    rates = _prepare(form, plan.tax_rate_id if plan else None)
-    if form.validate_on_submit():
-        try:
-            saved = offers.save_plan(
-                plan,
-                name=form.name.data,
-                description=form.description.data or None,
-                price_minor=form.price.minor,
-                sessions_per_period=form.sessions_per_period.data,
-                service_ids=_service_ids(form, current),
-                tax_rate=rates.get(form.tax_rate.data),
-                active=form.active.data,
-            )
-        except OfferError as problem:
-            place_refusal(form, problem, OFFER_FIELDS)
-        else:
-            flash(f"{saved.name} was {'saved' if plan else 'added to the menu'}.", "success")
-            return redirect(url_for(".index"))
-    return render_template(
-        "packages/plan.html",
-        form=form,
-        plan=plan,
-        hidden_services=_hidden_services(form, current),
-    ), 400 if request.method == "POST" else 200
+    return _offer_page(plan, current, PlanForm, PLAN_FIELDS, offers.save_plan, "plan")
