@@ -28,7 +28,8 @@ from ...money import divide_half_up
 from ...permissions import requires
 from ...tenancy import get_or_404
 from ..refusal_views import place_refusal
-from .forms import OfferForm, PackageForm, PlanForm
+from ..submission_views import already_recorded, repeat_of, settle
+from .forms import NewPackageForm, NewPlanForm, OfferForm, PackageForm, PlanForm
 
 bp = Blueprint("packages", __name__, url_prefix="/c/<clinic_slug>/menu/offers")
 
@@ -179,7 +180,14 @@ def _package_page(package: Package | None):
             shareable=package.shareable,
             bookable_online=package.bookable_online,
         )
-    form = PackageForm(data=values)
+    if package is None:
+        form = NewPackageForm()
+        first = repeat_of(form, "package") if request.method == "POST" else None
+        if first is not None:
+            added = get_or_404(Package, str(first.object_id))
+            return already_recorded(f"{added.name} was added to the menu.", url_for(".index"))
+    else:
+        form = PackageForm(data=values)
     rates = _prepare(form, package.tax_rate_id if package else None)
     if form.validate_on_submit():
         try:
@@ -199,6 +207,8 @@ def _package_page(package: Package | None):
         except OfferError as problem:
             place_refusal(form, problem, OFFER_FIELDS)
         else:
+            if package is None:
+                settle(form, saved.id)
             flash(f"{saved.name} was {'saved' if package else 'added to the menu'}.", "success")
             return redirect(url_for(".index"))
     return render_template(
@@ -229,7 +239,14 @@ def _plan_page(plan: MembershipPlan | None):
     values = None
     if plan is not None:
         values = _offer_values(plan, current, sessions_per_period=plan.sessions_per_period)
-    form = PlanForm(data=values)
+    if plan is None:
+        form = NewPlanForm()
+        first = repeat_of(form, "membership_plan") if request.method == "POST" else None
+        if first is not None:
+            added = get_or_404(MembershipPlan, str(first.object_id))
+            return already_recorded(f"{added.name} was added to the menu.", url_for(".index"))
+    else:
+        form = PlanForm(data=values)
     rates = _prepare(form, plan.tax_rate_id if plan else None)
     if form.validate_on_submit():
         try:
@@ -246,6 +263,8 @@ def _plan_page(plan: MembershipPlan | None):
         except OfferError as problem:
             place_refusal(form, problem, OFFER_FIELDS)
         else:
+            if plan is None:
+                settle(form, saved.id)
             flash(f"{saved.name} was {'saved' if plan else 'added to the menu'}.", "success")
             return redirect(url_for(".index"))
     return render_template(
