@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,8 +122,11 @@ class ClinicClient(FlaskClient):
         return match.group(1)
 
     def post_form(self, url: str, data: dict | None = None, **kwargs):
+        """Post as from a freshly loaded page: its CSRF token and a new one-time submission key
+        (forms that record something refuse a post without one), unless `data` names them."""
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf_token())
+        data.setdefault("submission_key", str(uuid.uuid4()))
         return self.post(url, data=data, **kwargs)
 
 

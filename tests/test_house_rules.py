@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("records", "sales", "schemas"),
     ("clients", "clinical", "scheduling"),
     ("menu", "staff", "accounts"),
-    ("tenancy", "permissions", "unit_of_work"),
+    ("tenancy", "permissions", "unit_of_work", "submissions"),
     ("models",),
     (
         "config",

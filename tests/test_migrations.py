@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, create_engine, make_url, select
 
 from clinic_saas import tenancy
 from clinic_saas.extensions import db
-from clinic_saas.models import Category, Service, ServicePrice
+from clinic_saas.models import Category, ClientMembership, Service, ServicePrice
 
 
 def test_models_and_migrations_agree(app):
@@ -110,5 +110,75 @@ def test_upgrading_keeps_each_services_price_and_category(make_app, scratch_data
         assert price.effective_from == date(2026, 5, 1)
         assert keys == {"pre_event", "post_event", "rehab", "maintenance"}
         assert service.category == "maintenance"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_upgrading_cancels_memberships_that_raced_before_the_unique_index(
+    make_app, scratch_database_url
+):
+    """Two live enrolments of one client in one plan (made before 0005) cannot both stay live:
+    the first is kept, the later one is cancelled, nothing is deleted; others are untouched."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=scratch_database_url)
+    clinic_id, client_id, plan_id, other_plan_id = (uuid.uuid4() for _ in range(4))
+    first, later, other, cancelled = (uuid.uuid4() for _ in range(4))
+    with app.app_context():
+        upgrade(revision="0004_clinical")
+        meta = MetaData()
+        meta.reflect(db.engine)
+        sqlite = db.engine.dialect.name == "sqlite"
+
+        def key(value: uuid.UUID):
+            # reflected SQLite columns are CHAR(32): hand them what the Uuid type would store
+            return value.hex if sqlite else value
+
+        def enrolment(ident, plan, status, created_at):
+            return {"clinic_id": key(clinic_id), "id": key(ident), "plan_id": key(plan),
+                    "client_id": key(client_id), "name": "Monthly", "price_minor": 5500,
+                    "sessions_per_period": 1, "tax_rate_bp": 0, "started_on": date(2026, 5, 1),
+                    "anchor_on": date(2026, 5, 1), "status": status,
+                    "created_at": created_at}  # fmt: skip
+
+        with db.engine.begin() as connection:
+            connection.execute(
+                meta.tables["clinic"].insert(),
+                {"id": key(clinic_id), "name": "Old", "slug": "old", "timezone": "Europe/London",
+                 "currency": "GBP", "country": "GB", "active": True,
+                 "created_at": datetime.now(UTC)},
+            )  # fmt: skip
+            connection.execute(
+                meta.tables["client"].insert(),
+                {"clinic_id": key(clinic_id), "id": key(client_id), "first_name": "Ada",
+                 "last_name": "Runner", "created_at": datetime.now(UTC)},
+            )  # fmt: skip
+            for plan in (plan_id, other_plan_id):
+                connection.execute(
+                    meta.tables["membership_plan"].insert(),
+                    {"clinic_id": key(clinic_id), "id": key(plan), "name": "Monthly",
+                     "price_minor": 5500, "sessions_per_period": 1, "active": True,
+                     "position": 0, "created_at": datetime.now(UTC)},
+                )  # fmt: skip
+            connection.execute(
+                meta.tables["client_membership"].insert(),
+                [
+                    enrolment(later, plan_id, "active", datetime(2026, 5, 1, 9, 1, tzinfo=UTC)),
+                    enrolment(first, plan_id, "paused", datetime(2026, 5, 1, 9, tzinfo=UTC)),
+                    enrolment(cancelled, plan_id, "cancelled", datetime(2026, 4, 1, tzinfo=UTC)),
+                    enrolment(other, other_plan_id, "active", datetime(2026, 5, 2, tzinfo=UTC)),
+                ],
+            )
+        upgrade()
+        with tenancy.platform_access():
+            rows = {
+                m.id: (m.status.value, m.cancelled_on)
+                for m in db.session.scalars(select(ClientMembership))
+            }
+        today = datetime.now(UTC).date()
+        assert rows == {
+            first: ("paused", None),
+            later: ("cancelled", today),
+            cancelled: ("cancelled", None),
+            other: ("active", None),
+        }
         db.session.remove()
         db.engine.dispose()

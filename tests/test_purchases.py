@@ -14,6 +14,7 @@ from clinic_saas.models import (
     ClientMembershipStatus,
     Clinic,
     MembershipPeriod,
+    MembershipPlan,
     MembershipUse,
     PackageRedemption,
     PackageSale,
@@ -32,8 +33,12 @@ def _appointments(app, schedule, n: int) -> Iterator[uuid.UUID]:
 
 
 def _buy(client_id, menu, appointments, n: int) -> None:
-    """n package sales (each with one session used) and n memberships of two periods each."""
+    """n package sales (each with one session used) and n memberships of two periods each, each
+    of its own plan (a client has one live membership per plan)."""
     for i in range(n):
+        plan = MembershipPlan(name=f"Plan {i}", price_minor=5000, sessions_per_period=2)
+        db.session.add(plan)
+        db.session.flush()
         sale = PackageSale(
             package_id=menu.package_id,
             client_id=client_id,
@@ -44,7 +49,7 @@ def _buy(client_id, menu, appointments, n: int) -> None:
             expires_on=date(2031, 7, 1),
         )
         membership = ClientMembership(
-            plan_id=menu.plan_id,
+            plan_id=plan.id,
             client_id=client_id,
             name=f"Plan {i}",
             price_minor=5000,

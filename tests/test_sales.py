@@ -37,6 +37,10 @@ _slots = itertools.count()
 
 @pytest.fixture
 def world(app, clinic_a):
+    return sales_world(app, clinic_a)
+
+
+def sales_world(app, clinic_a) -> dict:
     """A schedule, a 6-session package and a monthly plan covering its service: their ids."""
     schedule = build_schedule(app, clinic_a)
 

@@ -3,6 +3,8 @@ dates."""
 
 from __future__ import annotations
 
+import uuid
+
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -35,6 +37,23 @@ class OneClickForm(FlaskForm):
     """A one-click POST button: its CSRF token, and `next`, the page to go back to, if it says."""
 
     next = HiddenField()
+
+
+class SubmissionForm(FlaskForm):
+    """A form that records something (a sale, an enrolment, a refund...): it carries a one-time
+    key, new each time its page renders, so that a double click or a resent request records once
+    (blueprints/submission_views.py claims it)."""
+
+    submission_key = HiddenField(default=lambda: str(uuid.uuid4()))
+
+    @property
+    def posted_key(self) -> uuid.UUID | None:
+        """The key the browser sent back, or None when it sent none or a malformed one."""
+        raw = self.submission_key.raw_data
+        try:
+            return uuid.UUID(raw[0]) if raw else None
+        except ValueError:
+            return None
 
 
 class SwitchForm(OneClickForm):

@@ -36,6 +36,7 @@ from .menu import (
 from .packages import Package, PackageRedemption, PackageSale, PackageService
 from .roster import DayOverride, Shift, TimeOff, TimeOffKind
 from .staff import CALENDAR_COLOURS, Location, Room, ServiceCategory, Technique, Therapist
+from .submissions import FormSubmission
 from .user import Invitation, Membership, Role, User
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "Clinic",
     "DayOverride",
     "FlagAcknowledgement",
+    "FormSubmission",
     "ImmutableRecordError",
     "IntakeLink",
     "IntakeResponse",

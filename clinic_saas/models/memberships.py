@@ -71,6 +71,16 @@ class ClientMembership(TenantScoped):
         tenant_reference("membership_plan", "plan_id"),
         tenant_reference("client", "client_id"),
         Index("ix_client_membership_client", "clinic_id", "client_id"),
+        # One live (not cancelled) membership per client and plan, even when two enrol at once.
+        Index(
+            "uq_client_membership_live",
+            "clinic_id",
+            "client_id",
+            "plan_id",
+            unique=True,
+            sqlite_where=column("status") != "cancelled",
+            postgresql_where=column("status") != "cancelled",
+        ),
     )
 
     plan_id: Mapped[uuid.UUID]

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import display
 from ..clinic_time import add_months
@@ -63,6 +64,7 @@ def enrol(plan: MembershipPlan, client: Client, start_on: date, today: date) -> 
         raise MembershipError(f"{plan.name} is closed to new members.")
     if start_on < today:
         raise MembershipError("A membership cannot start in the past.")
+    already = f"{client.full_name} is already a member of {plan.name}."
     running = db.session.scalar(
         select(ClientMembership).where(
             ClientMembership.client_id == client.id,
@@ -71,7 +73,7 @@ def enrol(plan: MembershipPlan, client: Client, start_on: date, today: date) -> 
         )
     )
     if running is not None:
-        raise MembershipError(f"{client.full_name} is already a member of {plan.name}.")
+        raise MembershipError(already)
     membership = ClientMembership(
         plan_id=plan.id,
         client_id=client.id,
@@ -82,11 +84,38 @@ def enrol(plan: MembershipPlan, client: Client, start_on: date, today: date) -> 
         started_on=start_on,
         anchor_on=start_on,
     )
-    db.session.add(membership)
-    db.session.flush()
+    _insert_live(membership, already)
     _new_period(membership, start_on)
     db.session.flush()
     return membership
+
+
+# How the database names a second live membership: PostgreSQL names the index, SQLite its columns.
+_LIVE_CLASH = ("uq_client_membership_live", "client_membership.plan_id")
+
+
+def _insert_live(membership: ClientMembership, already: str) -> None:
+    """Insert a live membership; one for the same client and plan that a concurrent request
+    inserted meanwhile (after the check above) is refused by the database's unique index
+    (uq_client_membership_live) and becomes MembershipError(already).
+
+    On PostgreSQL the insert runs under a savepoint, so the rest of the request stays usable. On
+    SQLite (where a savepoint may be the outermost transaction, and its release a commit) the
+    failed flush spoils the transaction: the caller drops the request's writes, as it does for
+    every refusal.
+    """
+    try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            with db.session.begin_nested():
+                db.session.add(membership)
+                db.session.flush()
+        else:
+            db.session.add(membership)
+            db.session.flush()
+    except IntegrityError as error:
+        if not any(name in str(error.orig) for name in _LIVE_CLASH):
+            raise
+        raise MembershipError(already) from error
 
 
 def periods_of(membership: ClientMembership) -> list[MembershipPeriod]:

@@ -7,7 +7,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ...money import parse_amount
-from ..forms import CheckboxesField, strip
+from ..forms import CheckboxesField, SubmissionForm, strip
 
 
 class AmountField(StringField):
@@ -74,3 +74,11 @@ class PlanForm(OfferForm):
         "Unused sessions do not carry over to the next month.",
     )
     active = BooleanField("Active (open to new members)", default=True)
+
+
+class NewPackageForm(PackageForm, SubmissionForm):
+    """A package added to the menu, once however often the form is sent."""
+
+
+class NewPlanForm(PlanForm, SubmissionForm):
+    """A plan added to the menu, once however often the form is sent."""

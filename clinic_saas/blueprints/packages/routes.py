@@ -29,7 +29,8 @@ from ...money import divide_half_up
 from ...permissions import requires
 from ...tenancy import get_or_404
 from ..refusal_views import place_refusal
-from .forms import OfferForm, PackageForm, PlanForm
+from ..submission_views import already_recorded, repeat_of, settle
+from .forms import NewPackageForm, NewPlanForm, OfferForm, PackageForm, PlanForm
 
 bp = Blueprint("packages", __name__, url_prefix="/c/<clinic_slug>/menu/offers")
 
@@ -164,11 +165,21 @@ def _offer_page(
     save: Callable[..., Package | MembershipPlan],
     kind: str,
 ):
-    """Add or edit a package or a plan: they differ only in their own fields, saver and template."""
+    """Add or edit a package or a plan: they differ only in their own fields, saver and template.
+
+    Adding one carries a one-time key: a repeated post goes to what the first one added.
+    """
     values = None
     if offer is not None:
         values = _offer_values(offer, current, **{f: getattr(offer, f) for f in own_fields})
     form = form_class(data=values)
+    model, kind_key = (
+        (Package, "package") if kind == "package" else (MembershipPlan, "membership_plan")
+    )
+    first = repeat_of(form, kind_key) if offer is None and request.method == "POST" else None
+    if first is not None:
+        added = get_or_404(model, str(first.object_id))
+        return already_recorded(f"{added.name} was added to the menu.", url_for(".index"))
     rates = _prepare(form, offer.tax_rate_id if offer else None)
     if form.validate_on_submit():
         try:
@@ -185,6 +196,8 @@ def _offer_page(
         except OfferError as problem:
             place_refusal(form, problem, OFFER_FIELDS)
         else:
+            if offer is None:
+                settle(form, saved.id)
             flash(f"{saved.name} was {'saved' if offer else 'added to the menu'}.", "success")
             return redirect(url_for(".index"))
     return render_template(
@@ -212,9 +225,8 @@ def edit_package(package_id: str):
 
 def _package_page(package: Package | None):
     current = offers.package_service_ids([package.id])[package.id] if package else set()
-    return _offer_page(
-        package, current, PackageForm, PACKAGE_FIELDS, offers.save_package, "package"
-    )
+    form_class = PackageForm if package else NewPackageForm
+    return _offer_page(package, current, form_class, PACKAGE_FIELDS, offers.save_package, "package")
 
 
 # Maintenance plans -------------------------------------------------------------------------------
@@ -234,4 +246,5 @@ def edit_plan(plan_id: str):
 
 def _plan_page(plan: MembershipPlan | None):
     current = offers.plan_service_ids(plan.id) if plan else set()
-    return _offer_page(plan, current, PlanForm, PLAN_FIELDS, offers.save_plan, "plan")
+    form_class = PlanForm if plan else NewPlanForm
+    return _offer_page(plan, current, form_class, PLAN_FIELDS, offers.save_plan, "plan")

@@ -36,12 +36,14 @@ from ...sales.packages import PackageError
 from ...sales.purchases import purchases_of
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
-from ..forms import ClientSearchForm, NewClientForm, OneClickForm
+from ..forms import ClientSearchForm, OneClickForm
 from ..refusal_views import one_click, place_refusal
+from ..submission_views import already_recorded, repeat_of, settle
 from .forms import (
     ChoosePackageForm,
     EnrolForm,
     RefundForm,
+    SalesNewClientForm,
     SellForm,
 )
 
@@ -106,10 +108,10 @@ def _active_plans() -> list[MembershipPlan]:
 @bp.route("/")
 @requires("sales.manage")
 def index():
-    return _index_page(NewClientForm(formdata=None))
+    return _index_page(SalesNewClientForm(formdata=None))
 
 
-def _index_page(new_client: NewClientForm, status: int = 200):
+def _index_page(new_client: SalesNewClientForm, status: int = 200):
     search = ClientSearchForm(request.args)
     q = (search.q.data or "").strip()[:100]
     today = today_in(g.clinic)
@@ -153,7 +155,13 @@ def _index_page(new_client: NewClientForm, status: int = 200):
 @bp.route("/clients/new", methods=["POST"])
 @requires("sales.manage")
 def new_client():
-    form = NewClientForm()
+    form = SalesNewClientForm()
+    first = repeat_of(form, "client")
+    if first is not None:
+        added = get_or_404(Client, str(first.object_id))
+        return already_recorded(
+            f"{added.full_name} was added.", url_for(".client", client_id=added.id)
+        )
     if form.validate_on_submit():
         try:
             client = create_client(
@@ -162,6 +170,7 @@ def new_client():
         except ClientError as problem:
             place_refusal(form, problem, otherwise="first_name")
         else:
+            settle(form, client.id)
             flash(f"{client.full_name} was added. Sell them a package or a membership.", "success")
             return redirect(url_for(".client", client_id=client.id))
     return _index_page(form, status=400)
@@ -246,6 +255,13 @@ def sell(client_id: str):
     if request.method == "GET":
         return _sell_page(client, today)
     form = SellForm()
+    first = repeat_of(form, "package_sale")
+    if first is not None:
+        sold = get_or_404(PackageSale, str(first.object_id))
+        return already_recorded(
+            f"{sold.name} was sold to {sold.client.full_name} on {display.day(sold.sold_on)}.",
+            url_for(".client", client_id=sold.client_id),
+        )
     package = find(Package, form.package.data) if form.validate_on_submit() else None
     if package is None:
         abort(400)
@@ -257,6 +273,7 @@ def sell(client_id: str):
     except PackageError as problem:
         discard_changes()
         return _sell_page(client, today, package=package, error=str(problem), status=400)
+    settle(form, sale.id)
     flash(
         f"Sold {sale.name} to {client.full_name}: {sale.sessions_total} sessions for "
         f"{_price(sale.price_minor)}, to use by {display.day(sale.expires_on)}.",
@@ -326,6 +343,14 @@ def refund(sale_id: str):
     if request.method == "GET":
         return _refund_page(sale, used, quote, problem, today)
     form = RefundForm()
+    first = repeat_of(form, "package_refund")
+    if first is not None:
+        refunded = get_or_404(PackageSale, str(first.object_id))
+        return already_recorded(
+            f"{refunded.name} was refunded: {_price(refunded.refund_minor or 0)} to pay back to "
+            f"{refunded.client.full_name}.",
+            url_for(".client", client_id=refunded.client_id),
+        )
     if not form.validate_on_submit():
         abort(400)
     if quote is None:
@@ -339,6 +364,7 @@ def refund(sale_id: str):
     except PackageError as refused:
         discard_changes()
         return _refund_page(sale, used, None, str(refused), today, status=400)
+    settle(form, sale.id)
     flash(
         f"{sale.name} was refunded: pay {_price(amount)} back to {sale.client.full_name}. "
         "Its sessions can no longer be used.",
@@ -397,6 +423,14 @@ def enrol(client_id: str):
     client = get_or_404(Client, client_id)
     today = today_in(g.clinic)
     form = EnrolForm()
+    first = repeat_of(form, "membership")
+    if first is not None:
+        enrolled = get_or_404(ClientMembership, str(first.object_id))
+        return already_recorded(
+            f"{client.full_name} is a member of {enrolled.name} from "
+            f"{display.day(enrolled.started_on)}.",
+            url_for(".client", client_id=enrolled.client_id),
+        )
     plans = _active_plans()
     form.plan.choices = _plan_choices(plans)
     if form.validate_on_submit():
@@ -406,6 +440,7 @@ def enrol(client_id: str):
         except MembershipError as problem:
             place_refusal(form, problem)
         else:
+            settle(form, membership.id)
             starts = (
                 "today" if membership.started_on == today else display.day(membership.started_on)
             )
