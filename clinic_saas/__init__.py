@@ -7,6 +7,7 @@ import os
 import uuid
 
 from flask import Flask, render_template, request, session
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(settings.PRODUCTION_OVERRIDES)
     app.config.update(config or {})
     settings.tune_engine(app.config)
+    settings.settle_hosts(app.config)
     if app.config["ENV_NAME"] == "production":
         settings.check_production(app.config)
     if app.config["PROXY_FIX_X_FOR"]:
@@ -189,6 +191,9 @@ def register_errorhandlers(app: Flask) -> None:
     def render_error(code: int, message: str | None = None):
         db.session.rollback()
         mail.discard_pending()
+        if request_ctx.url_adapter is None:
+            # A Host header outside TRUSTED_HOSTS: no link can be built, so no page either.
+            return "This address is not served here.", code, {"Content-Type": "text/plain"}
         if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
             return {
                 "status": code,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, session, url_for
+from flask import current_app, session
 from flask_login import login_user
 
 from .. import mail
@@ -37,7 +37,7 @@ def send_password_reset(user: User) -> None:
         "Reset your clinic_saas password",
         "reset_password",
         user=user,
-        reset_url=url_for("auth.reset_password", token=token, _external=True),
+        reset_url=mail.public_url("auth.reset_password", token=token),
         max_age=current_app.config["PASSWORD_RESET_MAX_AGE"],
     )
 

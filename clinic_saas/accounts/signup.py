@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from flask import url_for
 from sqlalchemy import func, select
 
 from .. import mail, tenancy
@@ -100,9 +99,9 @@ def register(*, name: str, email: str, password: str, clinic: dict) -> Clinic | 
             "You already have a clinic_saas account",
             "account_exists",
             user=existing,
-            login_url=url_for("auth.login", _external=True),
-            reset_url=url_for("auth.forgot_password", _external=True),
-            new_clinic_url=url_for("clinics.new", _external=True),
+            login_url=mail.public_url("auth.login"),
+            reset_url=mail.public_url("auth.forgot_password"),
+            new_clinic_url=mail.public_url("clinics.new"),
         )
         return None
     user = create_user(email=email, name=name.strip(), password=password)
@@ -118,7 +117,7 @@ def send_confirmation(user: User) -> None:
         "Confirm your email address",
         "confirm_email",
         user=user,
-        confirm_url=url_for("auth.confirm_email", token=token, _external=True),
+        confirm_url=mail.public_url("auth.confirm_email", token=token),
     )
 
 
