@@ -81,7 +81,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def _load_user(session_user_id: str):
-    """Load the user of a session cookie; an old session epoch means the session was ended."""
+    """Load the user of a session cookie; an old session epoch, or no live session row on the
+    server (accounts.sessions), means the session was ended."""
+    from .accounts.sessions import session_is_live
     from .models import User
 
     user_id, _, epoch = session_user_id.partition(".")
@@ -89,7 +91,12 @@ def _load_user(session_user_id: str):
         user = db.session.get(User, uuid.UUID(user_id))
     except ValueError:
         return None
-    if user is None or not user.active or str(user.session_epoch) != epoch:
+    if (
+        user is None
+        or not user.active
+        or str(user.session_epoch) != epoch
+        or not session_is_live(user)
+    ):
         session.clear()  # an ended session: forget it entirely, not just ignore it
         return None
     return user
@@ -97,6 +104,7 @@ def _load_user(session_user_id: str):
 
 def register_blueprints(app: Flask) -> None:
     from .blueprints import (
+        account,
         admin,
         appointments,
         audit,
@@ -125,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     for module in (
         main,
         auth,
+        account,
         clinics,
         invitations,
         dashboard,

@@ -81,11 +81,14 @@ def create_clinic(owner: User, **details) -> Clinic:
     return clinic
 
 
-def register(*, name: str, email: str, password: str, clinic: dict) -> Clinic | None:
-    """Sign up a new owner and clinic, or mail the existing account holder instead.
+def register(*, name: str, email: str, password: str, clinic: dict) -> None:
+    """Sign up a new owner, or mail the existing account holder instead.
 
-    The caller shows the same "check your inbox" page either way, so that signup never tells a
-    stranger whether an email address has an account.
+    Nothing a stranger can observe differs between the two: the caller shows the same "check your
+    inbox" page, both paths hash a password once, and neither takes the clinic's address. The
+    clinic is created only when the new owner confirms their email (confirm_signup); were it
+    created here, the address would be taken after a signup with a new email and still free after
+    one with an existing email, which tells the two apart.
     """
     email = normalise_email(email)
     problem = slug_problem(clinic["slug"])
@@ -103,11 +106,10 @@ def register(*, name: str, email: str, password: str, clinic: dict) -> Clinic | 
             reset_url=mail.public_url("auth.forgot_password"),
             new_clinic_url=mail.public_url("clinics.new"),
         )
-        return None
+        return
     user = create_user(email=email, name=name.strip(), password=password)
-    created = create_clinic(user, **clinic)
+    user.pending_clinic = dict(clinic)
     send_confirmation(user)
-    return created
 
 
 def send_confirmation(user: User) -> None:
@@ -124,3 +126,16 @@ def send_confirmation(user: User) -> None:
 def confirm_email(user: User) -> None:
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
+
+
+def confirm_signup(user: User) -> Clinic | None:
+    """Confirm the email address and create the clinic its signup asked for, if any.
+
+    The first owner to confirm gets an address that two signups chose; the other is confirmed all
+    the same and told (AccountError) to choose another address.
+    """
+    confirm_email(user)
+    details, user.pending_clinic = user.pending_clinic, None
+    if not details:
+        return None
+    return create_clinic(user, **details)

@@ -36,7 +36,7 @@ from .menu import (
 from .packages import Package, PackageRedemption, PackageSale, PackageService
 from .roster import DayOverride, Shift, TimeOff, TimeOffKind
 from .staff import CALENDAR_COLOURS, Location, Room, ServiceCategory, Technique, Therapist
-from .user import Invitation, Membership, Role, User
+from .user import Invitation, Membership, Role, User, UserSession
 
 __all__ = [
     "CALENDAR_COLOURS",
@@ -88,5 +88,6 @@ __all__ = [
     "TimeOffKind",
     "TreatmentNote",
     "User",
+    "UserSession",
     "uuid7",
 ]
