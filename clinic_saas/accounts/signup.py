@@ -128,14 +128,17 @@ def confirm_email(user: User) -> None:
         user.email_confirmed_at = utcnow()
 
 
-def confirm_signup(user: User) -> Clinic | None:
+def confirm_signup(user: User) -> bool:
     """Confirm the email address and create the clinic its signup asked for, if any.
 
-    The first owner to confirm gets an address that two signups chose; the other is confirmed all
-    the same and told (AccountError) to choose another address.
+    False when that clinic's address was taken since (two signups chose it, and the other owner
+    confirmed first): the address is confirmed all the same, and its owner chooses another one.
     """
     confirm_email(user)
     details, user.pending_clinic = user.pending_clinic, None
     if not details:
-        return None
-    return create_clinic(user, **details)
+        return True
+    if slug_problem(details["slug"]):
+        return False
+    create_clinic(user, **details)
+    return True

@@ -137,9 +137,7 @@ def confirm_email(token: str):
         )
     except tokens.InvalidToken as error:
         return render_template("auth/link_problem.html", message=str(error)), 400
-    try:
-        signup.confirm_signup(user)
-    except AccountError:  # another signup's owner confirmed first; this address is confirmed too
+    if not signup.confirm_signup(user):
         sessions.start_session(user)
         flash(
             "Your email address is confirmed, but another clinic took the address you chose. "
