@@ -7,6 +7,7 @@ import os
 import uuid
 
 from flask import Flask, render_template, request, session
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(settings.PRODUCTION_OVERRIDES)
     app.config.update(config or {})
     settings.tune_engine(app.config)
+    settings.settle_hosts(app.config)
     if app.config["ENV_NAME"] == "production":
         settings.check_production(app.config)
     if app.config["PROXY_FIX_X_FOR"]:
@@ -79,7 +81,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def _load_user(session_user_id: str):
-    """Load the user of a session cookie; an old session epoch means the session was ended."""
+    """Load the user of a session cookie; an old session epoch, or no live session row on the
+    server (accounts.sessions), means the session was ended."""
+    from .accounts.sessions import session_is_live
     from .models import User
 
     user_id, _, epoch = session_user_id.partition(".")
@@ -87,7 +91,12 @@ def _load_user(session_user_id: str):
         user = db.session.get(User, uuid.UUID(user_id))
     except ValueError:
         return None
-    if user is None or not user.active or str(user.session_epoch) != epoch:
+    if (
+        user is None
+        or not user.active
+        or str(user.session_epoch) != epoch
+        or not session_is_live(user)
+    ):
         session.clear()  # an ended session: forget it entirely, not just ignore it
         return None
     return user
@@ -95,6 +104,7 @@ def _load_user(session_user_id: str):
 
 def register_blueprints(app: Flask) -> None:
     from .blueprints import (
+        account,
         admin,
         appointments,
         audit,
@@ -123,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     for module in (
         main,
         auth,
+        account,
         clinics,
         invitations,
         dashboard,
@@ -189,6 +200,9 @@ def register_errorhandlers(app: Flask) -> None:
     def render_error(code: int, message: str | None = None):
         db.session.rollback()
         mail.discard_pending()
+        if request_ctx.url_adapter is None:
+            # A Host header outside TRUSTED_HOSTS: no link can be built, so no page either.
+            return "This address is not served here.", code, {"Content-Type": "text/plain"}
         if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
             return {
                 "status": code,

@@ -6,11 +6,16 @@ import base64
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Obviously fake: the production configuration refuses to start with either of these.
 DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"  # noqa: S105
 # A valid Fernet key (32 zero bytes, urlsafe base64) so development runs with no setup at all.
 DEV_CLINICAL_DATA_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+# Where `make run` serves the app; emailed links point here in development.
+DEV_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+# Hosts always answered besides the public one: the container's own health check calls these.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -34,6 +39,12 @@ def _database_url(instance_path: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _list(name: str) -> list[str] | None:
+    value = os.environ.get(name, "")
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    return items or None
 
 
 def from_environment(instance_path: str) -> dict:
@@ -67,7 +78,12 @@ def from_environment(instance_path: str) -> dict:
             "MAIL_DEFAULT_SENDER", "clinic_saas <no-reply@clinic-saas.example>"
         ),
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(Path(instance_path) / "outbox")),
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # Every emailed link starts with this, never with the Host header of the request.
+        "PUBLIC_BASE_URL": os.environ.get(
+            "PUBLIC_BASE_URL", "" if env == "production" else DEV_PUBLIC_BASE_URL
+        ),
+        # None here means: the public base URL's host and the local hosts (see settle_hosts).
+        "TRUSTED_HOSTS": _list("TRUSTED_HOSTS"),
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
         "INVITATION_MAX_AGE": timedelta(days=_int("INVITATION_MAX_AGE_DAYS", 7)),
         "PASSWORD_RESET_MAX_AGE": timedelta(hours=_int("PASSWORD_RESET_MAX_AGE_HOURS", 2)),
@@ -107,6 +123,14 @@ def tune_engine(config: dict) -> None:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+def settle_hosts(config: dict) -> None:
+    """Answer only the hosts we serve: unset TRUSTED_HOSTS means the public base URL's host and
+    the local hosts; any other Host header gets 400 before a view runs."""
+    if config.get("TRUSTED_HOSTS") is None:
+        public_host = urlsplit(config.get("PUBLIC_BASE_URL") or "").hostname
+        config["TRUSTED_HOSTS"] = list(dict.fromkeys(h for h in (public_host, *LOCAL_HOSTS) if h))
+
+
 PRODUCTION_OVERRIDES = {
     "SESSION_COOKIE_SECURE": True,
     "REMEMBER_COOKIE_SECURE": True,
@@ -144,5 +168,13 @@ def check_production(config: dict) -> None:
         problems.append("STRIPE_SECRET_KEY must be set")
     if not config.get("MAIL_SERVER"):
         problems.append("MAIL_SERVER must be set so that invitations and resets reach people")
+    base = urlsplit(config.get("PUBLIC_BASE_URL") or "")
+    if base.scheme != "https" or not base.hostname:
+        problems.append(
+            "PUBLIC_BASE_URL must be the https:// address people use, for links in emails"
+        )
+    if not config.get("REDIS_URL"):
+        # In-memory limits are per worker: several workers would each allow the full count.
+        problems.append("REDIS_URL must be set so that every worker shares the login limits")
     if problems:
         raise InsecureConfigurationError("; ".join(problems))

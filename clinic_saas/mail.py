@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, render_template
 from jinja2 import TemplateNotFound
@@ -27,6 +28,19 @@ class OutboxMessage:
     text: str
     html: str | None
     sent_at: float
+
+
+def public_url(endpoint: str, **values) -> str:
+    """The absolute address of a page for an email: always on PUBLIC_BASE_URL, never on the
+    request's Host header (which whoever sends the request chooses)."""
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    if not base.scheme or not base.netloc:
+        raise RuntimeError("PUBLIC_BASE_URL must be set to build links for emails")
+    current_app.inject_url_defaults(endpoint, values)
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def send(to: str, subject: str, template: str, **context) -> None:

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from clinic_saas.extensions import db
 from clinic_saas.models import Clinic, User
@@ -73,6 +73,38 @@ def test_signup_with_an_existing_email_reveals_nothing(client, outbox, clinic_a)
     subjects = {m.to: m.subject for m in outbox()}
     assert subjects[taken["email"]] == "You already have a clinic_saas account"
     assert subjects[fresh["email"]] == "Confirm your email address"
+
+
+def test_signup_takes_no_clinic_address_whether_or_not_the_email_has_an_account(
+    client, outbox, clinic_a
+):
+    """Were the address taken only for a new email, trying it again would tell the two apart."""
+    client.post_form("/signup", dict(SIGNUP, email=clinic_a.email("owner"), slug="another-one"))
+    client.post_form("/signup", dict(SIGNUP, email="new@elsewhere.example", slug="yet-another"))
+    for slug in ("another-one", "yet-another"):
+        again = client.post_form("/signup", dict(SIGNUP, email=f"probe@{slug}.example", slug=slug))
+        assert again.status_code == 302, again.get_data(as_text=True)
+
+
+def test_the_first_confirmed_signup_gets_the_address_and_the_other_chooses_again(
+    app, client, outbox
+):
+    client.post_form("/signup", SIGNUP)
+    first = _confirm_link(outbox)
+    client.post_form("/signup", dict(SIGNUP, email="late@fastlane.example"))
+    second = _confirm_link(outbox)
+
+    other = app.test_client()
+    assert other.get(first).status_code == 302
+    assert other.get("/c/fast-lane/").status_code == 200
+
+    late = client.get(second, follow_redirects=True)
+    assert late.request.path == "/clinics/new"
+    assert b"another clinic took the address you chose" in late.data
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "late@fastlane.example"))
+        assert user.email_confirmed_at is not None
+        assert db.session.scalar(select(func.count(Clinic.id))) == 1
 
 
 @pytest.mark.parametrize(

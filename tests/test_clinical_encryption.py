@@ -206,6 +206,8 @@ def test_production_refuses_the_development_key_even_beside_its_own(database_url
         SQLALCHEMY_DATABASE_URI="postgresql+psycopg://clinic@db.internal/clinic",
         STRIPE_SECRET_KEY="sk_live_configured",
         MAIL_SERVER="smtp.example.com",
+        PUBLIC_BASE_URL="https://clinic.example",
+        REDIS_URL="redis://redis.internal:6379/0",
     )
     for keys in (DEV_CLINICAL_DATA_KEY, f"{own},{DEV_CLINICAL_DATA_KEY}"):
         with pytest.raises(InsecureConfigurationError, match="CLINICAL_DATA_KEYS"):

@@ -14,6 +14,8 @@ PRODUCTION = {
     "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
     "STRIPE_SECRET_KEY": "sk_test_from_the_environment",
     "MAIL_SERVER": "smtp.example.com",
+    "PUBLIC_BASE_URL": "https://clinic.example",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
     "RATELIMIT_STORAGE_URI": "memory://",
 }
 
@@ -29,6 +31,9 @@ PRODUCTION = {
         ({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.sqlite"}, "DATABASE_URL"),
         ({"STRIPE_SECRET_KEY": "sk_test_dev_fake"}, "STRIPE_SECRET_KEY"),
         ({"MAIL_SERVER": ""}, "MAIL_SERVER"),
+        ({"PUBLIC_BASE_URL": ""}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "http://clinic.example"}, "PUBLIC_BASE_URL"),
+        ({"REDIS_URL": ""}, "REDIS_URL"),
     ],
 )
 def test_production_refuses_to_start_with_development_secrets(override, complaint):
@@ -46,9 +51,24 @@ def test_production_reads_its_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_from_the_environment")
     monkeypatch.setenv("MAIL_SERVER", "smtp.example.com")
+    with pytest.raises(InsecureConfigurationError, match=r"PUBLIC_BASE_URL.*REDIS_URL"):
+        create_app()  # no development default for either in production
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://clinic.example")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("TRUSTED_HOSTS", "clinic.example, .clinic.example")
     app = create_app()
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+    assert app.config["TRUSTED_HOSTS"] == ["clinic.example", ".clinic.example"]
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_development_links_and_hosts_default_to_the_local_server(monkeypatch):
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
+    app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
+    assert app.config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+    assert app.config["TRUSTED_HOSTS"] == ["127.0.0.1", "localhost"]
 
 
 def test_without_database_url_the_app_uses_sqlite_in_the_instance_folder(monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select
 
 from .. import mail, tenancy
@@ -62,7 +62,7 @@ def invite(clinic: Clinic, invited_by: Membership, email: str, role: Role) -> In
         clinic=clinic,
         invitation=invitation,
         inviter=invited_by.user,
-        accept_url=url_for("invitations.accept", token=secret, _external=True),
+        accept_url=mail.public_url("invitations.accept", token=secret),
     )
     return invitation
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from flask import url_for
 from sqlalchemy import func, select
 
 from .. import mail, tenancy
@@ -82,11 +81,14 @@ def create_clinic(owner: User, **details) -> Clinic:
     return clinic
 
 
-def register(*, name: str, email: str, password: str, clinic: dict) -> Clinic | None:
-    """Sign up a new owner and clinic, or mail the existing account holder instead.
+def register(*, name: str, email: str, password: str, clinic: dict) -> None:
+    """Sign up a new owner, or mail the existing account holder instead.
 
-    The caller shows the same "check your inbox" page either way, so that signup never tells a
-    stranger whether an email address has an account.
+    Nothing a stranger can observe differs between the two: the caller shows the same "check your
+    inbox" page, both paths hash a password once, and neither takes the clinic's address. The
+    clinic is created only when the new owner confirms their email (confirm_signup); were it
+    created here, the address would be taken after a signup with a new email and still free after
+    one with an existing email, which tells the two apart.
     """
     email = normalise_email(email)
     problem = slug_problem(clinic["slug"])
@@ -100,15 +102,14 @@ def register(*, name: str, email: str, password: str, clinic: dict) -> Clinic | 
             "You already have a clinic_saas account",
             "account_exists",
             user=existing,
-            login_url=url_for("auth.login", _external=True),
-            reset_url=url_for("auth.forgot_password", _external=True),
-            new_clinic_url=url_for("clinics.new", _external=True),
+            login_url=mail.public_url("auth.login"),
+            reset_url=mail.public_url("auth.forgot_password"),
+            new_clinic_url=mail.public_url("clinics.new"),
         )
-        return None
+        return
     user = create_user(email=email, name=name.strip(), password=password)
-    created = create_clinic(user, **clinic)
+    user.pending_clinic = dict(clinic)
     send_confirmation(user)
-    return created
 
 
 def send_confirmation(user: User) -> None:
@@ -118,10 +119,26 @@ def send_confirmation(user: User) -> None:
         "Confirm your email address",
         "confirm_email",
         user=user,
-        confirm_url=url_for("auth.confirm_email", token=token, _external=True),
+        confirm_url=mail.public_url("auth.confirm_email", token=token),
     )
 
 
 def confirm_email(user: User) -> None:
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
+
+
+def confirm_signup(user: User) -> bool:
+    """Confirm the email address and create the clinic its signup asked for, if any.
+
+    False when that clinic's address was taken since (two signups chose it, and the other owner
+    confirmed first): the address is confirmed all the same, and its owner chooses another one.
+    """
+    confirm_email(user)
+    details, user.pending_clinic = user.pending_clinic, None
+    if not details:
+        return True
+    if slug_problem(details["slug"]):
+        return False
+    create_clinic(user, **details)
+    return True

@@ -6,8 +6,6 @@ the link itself; the email is queued and leaves only once that transaction has c
 
 from __future__ import annotations
 
-from flask import url_for
-
 from .. import display, mail
 from ..models import Client, Clinic, IntakeLink, Membership
 from . import audit, intake
@@ -65,7 +63,7 @@ def send_intake_link(
         client=client,
         recipient_name=name,
         for_guardian=for_guardian,
-        url=url_for("intake_public.fill", token=token, _external=True),
+        url=mail.public_url("intake_public.fill", token=token),
         valid_until=display.day(link.expires_at, clinic.tz),
     )
     _audit_sent(client, link, "email")

@@ -37,7 +37,7 @@ from .packages import Package, PackageRedemption, PackageSale, PackageService
 from .roster import DayOverride, Shift, TimeOff, TimeOffKind
 from .staff import CALENDAR_COLOURS, Location, Room, ServiceCategory, Technique, Therapist
 from .submissions import FormSubmission
-from .user import Invitation, Membership, Role, User
+from .user import Invitation, Membership, Role, User, UserSession
 
 __all__ = [
     "CALENDAR_COLOURS",
@@ -90,5 +90,6 @@ __all__ = [
     "TimeOffKind",
     "TreatmentNote",
     "User",
+    "UserSession",
     "uuid7",
 ]

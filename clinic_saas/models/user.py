@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -43,6 +43,8 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Part of the session cookie's user id: bumping it ends every session of this user at once.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # The clinic a signup asked for, created when the email is confirmed (accounts.signup).
+    pending_clinic: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -62,6 +64,27 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class UserSession(db.Model):
+    """One logged-in browser, so that one session can end on the server and not only in its cookie.
+
+    The signed session cookie carries a random secret; this row holds only its SHA-256 (a copy of
+    the table opens no session). A request is logged in only while its row exists and has not
+    expired: logging out deletes this session's row, "log out everywhere" and a password change
+    delete all of the user's rows. `User.session_epoch` stays as the second lock, bumped with
+    those and by deactivation, which end every session of a user at once. A person's sessions
+    span clinics, so this table is not clinic-owned.
+    """
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's secret
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Slides forward while the session is used, as the cookie's own expiry does.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Membership(TenantScoped):

@@ -14,10 +14,9 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from ...accounts import sessions, signup, tokens
 from ...accounts.errors import AccountError
@@ -85,8 +84,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
-    logout_user()
-    session.clear()
+    sessions.end_session()
     flash("You have logged out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -139,7 +137,14 @@ def confirm_email(token: str):
         )
     except tokens.InvalidToken as error:
         return render_template("auth/link_problem.html", message=str(error)), 400
-    signup.confirm_email(user)
+    if not signup.confirm_signup(user):
+        sessions.start_session(user)
+        flash(
+            "Your email address is confirmed, but another clinic took the address you chose. "
+            "Choose another one for your clinic.",
+            "warning",
+        )
+        return redirect(url_for("clinics.new"))
     sessions.start_session(user)
     flash("Your email address is confirmed. Welcome to clinic_saas!", "success")
     return redirect(url_for("clinics.index"))
