@@ -7,6 +7,8 @@ SQLite stores it.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -15,13 +17,17 @@ from clinic_saas.extensions import db
 from clinic_saas.models import (
     Category,
     Clinic,
+    DayOverride,
     Location,
     MembershipPlan,
     PriceTier,
     Room,
+    Shift,
     TaxRate,
     Therapist,
+    TimeOff,
 )
+from clinic_saas.scheduling import roster_admin
 
 from .factories import build_schedule
 
@@ -137,3 +143,136 @@ def test_a_nul_in_the_address_is_refused_before_login_too(client, clinic_a):
     response = client.get("/c/%00/")
     assert response.status_code == 400
     assert NUL_MESSAGE in response.get_data(as_text=True)
+
+
+# Numbers and dates out of all proportion ---------------------------------------------------------
+
+HUGE = "9" * 40
+
+
+@pytest.mark.parametrize("typed", [HUGE, HUGE + ".5", "1" + "0" * 400, "-" + HUGE])
+def test_a_huge_tax_rate_is_refused_beside_its_field(app, client, auth, clinic_a, typed):
+    auth.login_as("owner", clinic_a)
+    response = client.post_form(
+        f"{MENU}/tax-rates", {"name": "VAT", "treatment": "standard", "rate": typed}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "A tax rate is at most 100%." in page or "cannot be negative" in page
+    assert _count(app, clinic_a, TaxRate) == 0
+
+
+@pytest.mark.parametrize("typed", [HUGE, HUGE + ".25", "-" + HUGE])
+def test_a_huge_commission_is_refused_beside_its_field(app, client, auth, clinic_a, typed):
+    auth.login_as("owner", clinic_a)
+    response = client.post_form(
+        "/c/northside/staff/therapists/new",
+        {
+            "display_name": "Tom Turner",
+            "calendar_colour": "indigo",
+            "commission_percent": typed,
+            "active": "y",
+        },
+    )
+    assert response.status_code == 400
+    assert "Enter a percentage from 0 to 100" in response.get_data(as_text=True)
+    assert _count(app, clinic_a, Therapist) == 0
+
+
+def _shift_dates(app, clinic_fixture, shift_id):
+    def read():
+        shift = tenancy.find(Shift, shift_id)
+        return shift.valid_from, shift.valid_until
+
+    return _in_clinic(app, clinic_fixture, read)
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01", "1999-12-31", "9999-12-31"])
+def test_ending_a_shift_from_a_day_out_of_the_calendar_is_refused(
+    app, client, auth, clinic_a, typed
+):
+    schedule = build_schedule(app, clinic_a)
+    shift_id = schedule.shift_ids[0]
+    before = _shift_dates(app, clinic_a, shift_id)
+    auth.login_as("owner", clinic_a)
+    response = client.post_form(
+        f"/c/northside/roster/shifts/{shift_id}/end", {f"s{shift_id.hex}-stop_from": typed}
+    )
+    assert response.status_code == 400
+    assert "Choose a date between 2000 and 2099." in response.get_data(as_text=True)
+    assert _shift_dates(app, clinic_a, shift_id) == before
+
+
+def test_a_weekly_shift_ended_from_the_first_possible_day_is_removed(app, clinic_a):
+    """The domain itself copes with the earliest date there is (no day before it to end on)."""
+    schedule = build_schedule(app, clinic_a)
+
+    def end():
+        shift = tenancy.find(Shift, schedule.shift_ids[0])
+        kept = roster_admin.end_weekly_shift(shift, date.min)
+        return kept, tenancy.find(Shift, schedule.shift_ids[0])
+
+    assert _in_clinic(app, clinic_a, end) == (None, None)
+
+
+ROSTER = "/c/northside/roster/"
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        (
+            {
+                "shift-weekdays": ["5"],
+                "shift-start": "10:00",
+                "shift-end": "14:00",
+                "shift-valid_from": "0001-01-01",
+            },
+            "shift-valid_from",
+        ),
+        (
+            {
+                "shift-weekdays": ["5"],
+                "shift-start": "10:00",
+                "shift-end": "14:00",
+                "shift-valid_from": "2031-03-03",
+                "shift-valid_until": "9999-12-31",
+            },
+            "shift-valid_until",
+        ),
+        ({"day-day": "0001-01-01", "day-not_working": "y"}, "day-day"),
+        (
+            {
+                "off-kind": "holiday",
+                "off-whole_days": "y",
+                "off-first_day": "0001-01-01",
+                "off-last_day": "0001-01-02",
+            },
+            "off-first_day",
+        ),
+        (
+            {
+                "off-kind": "holiday",
+                "off-whole_days": "y",
+                "off-first_day": "2031-03-03",
+                "off-last_day": "9999-12-31",
+            },
+            "off-last_day",
+        ),
+    ],
+)
+def test_roster_dates_out_of_the_calendar_are_refused(app, client, auth, clinic_a, form, field):
+    schedule = build_schedule(app, clinic_a)
+    prefix = field.split("-")[0]
+    form = {
+        f"{prefix}-therapist": str(schedule.therapist_id),
+        f"{prefix}-location": str(schedule.location_id),
+        **form,
+    }
+    url = {"shift": "shifts", "day": "days", "off": "time-off"}[prefix]
+    auth.login_as("owner", clinic_a)
+    counts = [_count(app, clinic_a, model) for model in (Shift, DayOverride, TimeOff)]
+    response = client.post_form(ROSTER + url, form)
+    assert response.status_code == 400
+    assert "Choose a date between 2000 and 2099." in response.get_data(as_text=True)
+    assert [_count(app, clinic_a, model) for model in (Shift, DayOverride, TimeOff)] == counts

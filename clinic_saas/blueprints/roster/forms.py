@@ -22,7 +22,7 @@ from wtforms.validators import (
 )
 
 from ...models import TimeOffKind
-from ..forms import CheckboxesField, strip
+from ..forms import CheckboxesField, strip, within_calendar
 
 WEEKDAY_CHOICES = [
     SelectChoice(str(n), name)
@@ -52,9 +52,13 @@ class ShiftForm(FlaskForm):
     location = SelectField("Site", choices=[], validators=[DataRequired(message="Choose a site.")])
     start = _time("Starts", InputRequired(message="Give the start time."))
     end = _time("Ends", InputRequired(message="Give the end time."))
-    valid_from = DateField("From", validators=[InputRequired(message="Give the first day.")])
+    valid_from = DateField(
+        "From", validators=[InputRequired(message="Give the first day."), within_calendar]
+    )
     valid_until = DateField(
-        "Until", validators=[Optional()], description="Optional: the last day of this pattern."
+        "Until",
+        validators=[Optional(), within_calendar],
+        description="Optional: the last day of this pattern.",
     )
 
     def validate_weekdays(self, field) -> None:
@@ -101,7 +105,7 @@ class BlockForm(Form):
 
 class DayForm(FlaskForm):
     therapist = _therapist()
-    day = DateField("Day", validators=[InputRequired(message="Give the day.")])
+    day = DateField("Day", validators=[InputRequired(message="Give the day."), within_calendar])
     not_working = BooleanField("Not working that day")
     blocks = FieldList(FormField(BlockForm), min_entries=BLOCK_ROWS, max_entries=BLOCK_ROWS)
     note = StringField("Note", validators=[Optional(), Length(max=200)], filters=[strip])
@@ -134,9 +138,13 @@ class TimeOffForm(FlaskForm):
         default=TimeOffKind.HOLIDAY.value,
     )
     whole_days = BooleanField("Whole days", default=True)
-    first_day = DateField("From", validators=[InputRequired(message="Give the first day.")])
+    first_day = DateField(
+        "From", validators=[InputRequired(message="Give the first day."), within_calendar]
+    )
     start_time = _time("at", TimeUnlessWholeDays())
-    last_day = DateField("To", validators=[InputRequired(message="Give the last day.")])
+    last_day = DateField(
+        "To", validators=[InputRequired(message="Give the last day."), within_calendar]
+    )
     end_time = _time("at", TimeUnlessWholeDays())
     note = StringField("Note", validators=[Optional(), Length(max=200)], filters=[strip])
 
@@ -148,5 +156,8 @@ class TimeOffForm(FlaskForm):
 class EndShiftForm(FlaskForm):
     stop_from = DateField(
         "No longer works it from",
-        validators=[InputRequired(message="Give the first day without this shift.")],
+        validators=[
+            InputRequired(message="Give the first day without this shift."),
+            within_calendar,
+        ],
     )
