@@ -10,14 +10,18 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import wtforms
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
-from clinic_saas import tenancy
+from clinic_saas import mail, tenancy
+from clinic_saas.blueprints.forms import BaseForm, OneClickForm, RowForm
 from clinic_saas.extensions import db
 from clinic_saas.models import (
     Category,
     Clinic,
     DayOverride,
+    Invitation,
     Location,
     MembershipPlan,
     PriceTier,
@@ -27,6 +31,7 @@ from clinic_saas.models import (
     Therapist,
     TimeOff,
 )
+from clinic_saas.refusals import Refusal
 from clinic_saas.scheduling import roster_admin
 
 from .factories import build_schedule
@@ -63,9 +68,8 @@ def test_a_nul_in_the_login_form_is_refused_without_an_account(client, clinic_a)
     assert client.get("/c/northside/").status_code == 302  # still logged out
 
 
-def _named_forms(schedule) -> list[tuple[str, dict, type]]:
-    """(url, form with a NUL in its name, model it would add to) for each kind of named thing."""
-    name = "Bad\x00name"
+def _named_forms(schedule, name="Bad\x00name") -> list[tuple[str, dict, type]]:
+    """(url, form with this name, model it would add to) for each kind of named thing."""
     return [
         (f"{MENU}/categories", {"name": name}, Category),
         (f"{MENU}/tax-rates", {"name": name, "treatment": "standard", "rate": "20"}, TaxRate),
@@ -276,3 +280,136 @@ def test_roster_dates_out_of_the_calendar_are_refused(app, client, auth, clinic_
     assert response.status_code == 400
     assert "Choose a date between 2000 and 2099." in response.get_data(as_text=True)
     assert [_count(app, clinic_a, model) for model in (Shift, DayOverride, TimeOff)] == counts
+
+
+# Line breaks and other control characters in one-line fields -------------------------------------
+
+ONE_LINE = "Keep this to one line: no line breaks, tabs or other control characters."
+BROKEN_NAMES = ["Bad\nname", "Bad\r\nname", "Bad\tname", "Bad\x1bname", "Bad\u2028name"]
+
+
+@pytest.mark.parametrize("name", BROKEN_NAMES)
+def test_a_line_break_in_any_name_is_refused_beside_it(app, client, auth, clinic_a, name):
+    schedule = build_schedule(app, clinic_a)
+    auth.login_as("owner", clinic_a)
+    for url, form, model in _named_forms(schedule, name):
+        before = _count(app, clinic_a, model)
+        response = client.post_form(url, form)
+        assert response.status_code == 400, url
+        assert ONE_LINE in response.get_data(as_text=True), url
+        assert _count(app, clinic_a, model) == before, url
+
+
+def _settings_form(**changes) -> dict:
+    return {
+        "clinic_name": "Northside Sports Massage",
+        "timezone": "Europe/London",
+        "currency": "GBP",
+        "country": "GB",
+        "retention_years": "8",
+        "intake_valid_months": "12",
+        "address": "12 Harbour Street\nManchester",
+        **changes,
+    }
+
+
+@pytest.mark.parametrize("name", BROKEN_NAMES)
+def test_a_line_break_in_the_clinics_name_is_refused_and_mail_keeps_working(
+    app, client, auth, clinic_a, outbox, name
+):
+    auth.login_as("owner", clinic_a)
+    response = client.post_form("/c/northside/settings/", _settings_form(clinic_name=name))
+    assert response.status_code == 400
+    assert ONE_LINE in response.get_data(as_text=True)
+    assert _clinic_name(app, clinic_a) == clinic_a.name
+
+    invited = client.post_form(
+        "/c/northside/staff/invite", {"email": "new@example.com", "role": "receptionist"}
+    )
+    assert invited.status_code == 302
+    assert outbox()[-1].subject == f"You're invited to join {clinic_a.name} on clinic_saas"
+
+
+def test_an_address_keeps_its_lines(app, client, auth, clinic_a):
+    auth.login_as("owner", clinic_a)
+    assert client.post_form("/c/northside/settings/", _settings_form()).status_code == 302
+    with app.app_context():
+        assert db.session.get(Clinic, clinic_a.clinic_id).address.splitlines() == [
+            "12 Harbour Street",
+            "Manchester",
+        ]
+
+
+def test_a_line_break_in_a_new_clinics_name_is_refused_at_signup(app, client):
+    response = client.post_form(
+        "/signup",
+        {
+            "name": "Sam\nSprinter",
+            "email": "sam@fastlane.example",
+            "password": "a-long-enough-password",
+            "clinic_name": "Fast Lane\nSports Massage",
+            "slug": "fast-lane",
+            "timezone": "Europe/London",
+            "currency": "GBP",
+            "country": "GB",
+        },
+    )
+    assert response.status_code == 400
+    assert response.get_data(as_text=True).count(ONE_LINE) == 2
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Clinic.id))) == 0
+
+
+def test_mail_refuses_a_line_break_in_a_header_cleanly(app, client, auth, clinic_a, outbox):
+    """A name stored before names were kept to one line: the email naming it is refused with a
+    message (400), and the invitation it announced is not kept."""
+    with app.app_context():
+        db.session.get(Clinic, clinic_a.clinic_id).name = "Northside\nSports Massage"
+        db.session.commit()
+    auth.login_as("owner", clinic_a)
+    response = client.post_form(
+        "/c/northside/staff/invite", {"email": "new@example.com", "role": "receptionist"}
+    )
+    assert response.status_code == 400
+    assert "This email could not be sent" in response.get_data(as_text=True)
+    assert outbox() == []
+    assert _count(app, clinic_a, Invitation) == 0
+
+
+def test_mail_refuses_a_line_break_in_its_subject_or_address(app):
+    with app.test_request_context():
+        for to, subject in [("a@example.com", "Hello\nBcc: b@example.com"), ("a@ex\r.com", "Hi")]:
+            with pytest.raises(Refusal, match="This email could not be sent"):
+                mail.send(to, subject, "account_exists", user=None)
+
+
+def _form_classes() -> list[type]:
+    """Every form class of clinic_saas (all blueprints are imported by create_app)."""
+    found, todo = [], [wtforms.Form]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("clinic_saas."):
+            found.append(cls)
+    return found
+
+
+def _misses_one_line_check(cls: type) -> bool:
+    return not issubclass(cls, BaseForm | RowForm)
+
+
+def test_every_form_keeps_one_line_fields_to_one_line(app):
+    forms = _form_classes()
+    assert len(forms) > 40
+    assert [cls for cls in forms if _misses_one_line_check(cls)] == []
+
+
+def test_a_form_outside_the_base_is_caught():
+    class Stray(FlaskForm):
+        name = wtforms.StringField()
+
+    class Row(wtforms.Form):
+        name = wtforms.StringField()
+
+    assert _misses_one_line_check(Stray) and _misses_one_line_check(Row)
+    assert not _misses_one_line_check(OneClickForm)

@@ -1,19 +1,32 @@
-"""Form pieces shared by blueprints: one-click buttons, clinic details, searches, a new client,
-dates."""
+"""Form pieces shared by blueprints: the base of every form, one-click buttons, clinic details,
+searches, a new client, dates."""
 
 from __future__ import annotations
+
+import unicodedata
 
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    Form,
     HiddenField,
+    PasswordField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, AnyOf, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    URL,
+    AnyOf,
+    Email,
+    Length,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..clients.records import EMAIL_MAX, NAME_MAX, PHONE_MAX
@@ -22,6 +35,49 @@ from ..geography import COUNTRIES, timezone_names
 from ..money import CURRENCY_MINOR_UNITS, PercentWording, percent_to_basis_points
 
 SLUG_HELP = "Lowercase letters, digits and hyphens; part of your clinic's web address."
+ONE_LINE = "Keep this to one line: no line breaks, tabs or other control characters."
+# Control characters (line breaks, tabs, escapes) and the Unicode line and paragraph separators.
+_NOT_ONE_LINE = frozenset({"Cc", "Zl", "Zp"})
+
+
+def is_one_line(text: str) -> bool:
+    return not any(unicodedata.category(ch) in _NOT_ONE_LINE for ch in text)
+
+
+def one_line(form, field) -> None:
+    """Refuse a line break or another control character in a one-line field: a name, once saved,
+    ends up in page titles and email subjects, where a line break has no place."""
+    if isinstance(field.data, str) and not is_one_line(field.data):
+        raise StopValidation(ONE_LINE)
+
+
+def _is_one_line_field(field) -> bool:
+    return isinstance(field, StringField) and not isinstance(field, TextAreaField | PasswordField)
+
+
+class _OneLineMeta:
+    """Every one-line text field (StringField and its kinds, not text areas or passwords) refuses
+    control characters before its own validators run."""
+
+    def bind_field(self, form, unbound_field, options):
+        field = super().bind_field(form, unbound_field, options)
+        if _is_one_line_field(field):
+            field.validators = [one_line, *field.validators]  # a new list: never the shared one
+        return field
+
+
+class BaseForm(FlaskForm):
+    """The base of every page form here (CSRF from Flask-WTF): one-line fields stay one line."""
+
+    class Meta(_OneLineMeta):
+        pass
+
+
+class RowForm(Form):
+    """The base of every form repeated inside another (FormField, FieldList rows): as BaseForm."""
+
+    class Meta(_OneLineMeta):
+        pass
 
 
 class CheckboxesField(SelectMultipleField):
@@ -31,7 +87,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class OneClickForm(FlaskForm):
+class OneClickForm(BaseForm):
     """A one-click POST button: its CSRF token, and `next`, the page to go back to, if it says."""
 
     next = HiddenField()
@@ -57,7 +113,7 @@ def within_calendar(form, field) -> None:
         raise ValidationError("Choose a date between 2000 and 2099.")
 
 
-class SearchForm(FlaskForm):
+class SearchForm(BaseForm):
     """Read from the query string (GET): nothing is changed, so no CSRF token."""
 
     class Meta:
@@ -68,7 +124,7 @@ class ClientSearchForm(SearchForm):
     q = StringField("Name, email or phone", validators=[Optional(), Length(max=100)])
 
 
-class NewClientForm(FlaskForm):
+class NewClientForm(BaseForm):
     """A new client's name and contact, typed inline where a client is chosen."""
 
     first_name = StringField(
@@ -106,7 +162,7 @@ class PercentField(StringField):
             raise ValidationError(str(error)) from error
 
 
-class ClinicDetailsForm(FlaskForm):
+class ClinicDetailsForm(BaseForm):
     """Name, web address, timezone, currency and country: what every clinic must have."""
 
     clinic_name = StringField("Clinic name", validators=[Length(min=2, max=120)], filters=[strip])
@@ -144,7 +200,7 @@ class ClinicDetailsForm(FlaskForm):
         }
 
 
-class ClinicContactForm(FlaskForm):
+class ClinicContactForm(BaseForm):
     email = EmailField("Contact email", validators=[Optional(), Email(), Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=40)], filters=[strip])
     address = TextAreaField("Address", validators=[Optional(), Length(max=500)], filters=[strip])

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import strip
+from ..forms import BaseForm, strip
 
 
-class LocationForm(FlaskForm):
+class LocationForm(BaseForm):
     name = StringField(
         "Site name",
         validators=[DataRequired(message="Give the site a name."), Length(max=80)],
@@ -19,7 +18,7 @@ class LocationForm(FlaskForm):
     active = BooleanField("Open for bookings", default=True)
 
 
-class RoomForm(FlaskForm):
+class RoomForm(BaseForm):
     name = StringField(
         "Room name",
         validators=[DataRequired(message="Give the room a name."), Length(max=60)],

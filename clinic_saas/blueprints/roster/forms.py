@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     SelectChoice,
     SelectField,
@@ -22,7 +20,7 @@ from wtforms.validators import (
 )
 
 from ...models import TimeOffKind
-from ..forms import CheckboxesField, strip, within_calendar
+from ..forms import BaseForm, CheckboxesField, RowForm, strip, within_calendar
 
 WEEKDAY_CHOICES = [
     SelectChoice(str(n), name)
@@ -46,7 +44,7 @@ def _blank(field) -> bool:
     return not field.raw_data or not str(field.raw_data[0]).strip()
 
 
-class ShiftForm(FlaskForm):
+class ShiftForm(BaseForm):
     therapist = _therapist()
     weekdays = CheckboxesField("Days", choices=WEEKDAY_CHOICES, coerce=int)
     location = SelectField("Site", choices=[], validators=[DataRequired(message="Choose a site.")])
@@ -74,7 +72,7 @@ class ShiftForm(FlaskForm):
             raise ValidationError("The last day comes before the first day.")
 
 
-class BlockForm(Form):
+class BlockForm(RowForm):
     """One block of hours at a site; a row left empty is ignored."""
 
     # Checked in validate(): a row left empty sends no site at all.
@@ -103,7 +101,7 @@ class BlockForm(Form):
         return not (self.start.errors or self.end.errors or self.location.errors)
 
 
-class DayForm(FlaskForm):
+class DayForm(BaseForm):
     therapist = _therapist()
     day = DateField("Day", validators=[InputRequired(message="Give the day."), within_calendar])
     not_working = BooleanField("Not working that day")
@@ -130,7 +128,7 @@ class TimeUnlessWholeDays:
             raise StopValidation("Give a time, or tick Whole days.")
 
 
-class TimeOffForm(FlaskForm):
+class TimeOffForm(BaseForm):
     therapist = _therapist()
     kind = SelectField(
         "Kind",
@@ -153,7 +151,7 @@ class TimeOffForm(FlaskForm):
             raise ValidationError("The last day comes before the first.")
 
 
-class EndShiftForm(FlaskForm):
+class EndShiftForm(BaseForm):
     stop_from = DateField(
         "No longer works it from",
         validators=[

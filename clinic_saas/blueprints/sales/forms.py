@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField
 from wtforms.validators import DataRequired, InputRequired
 
-from ..forms import SearchForm, within_calendar
+from ..forms import BaseForm, SearchForm, within_calendar
 
 
 class ChoosePackageForm(SearchForm):
@@ -17,20 +16,20 @@ class ChoosePackageForm(SearchForm):
     )
 
 
-class SellForm(FlaskForm):
+class SellForm(BaseForm):
     """Step 2: the package and the terms the member saw, so a price changed meanwhile is caught."""
 
     package = HiddenField(validators=[DataRequired()])
     terms = HiddenField(validators=[DataRequired()])
 
 
-class RefundForm(FlaskForm):
+class RefundForm(BaseForm):
     """The refund the member saw, so a session used meanwhile is caught before refunding."""
 
     quoted = HiddenField(validators=[DataRequired()])
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(BaseForm):
     plan = SelectField("Plan", choices=[], validators=[DataRequired(message="Choose a plan.")])
     start_on = DateField(
         "Starts on",
