@@ -413,3 +413,27 @@ def test_a_form_outside_the_base_is_caught():
 
     assert _misses_one_line_check(Stray) and _misses_one_line_check(Row)
     assert not _misses_one_line_check(OneClickForm)
+
+
+# Addresses as a browser sends them ---------------------------------------------------------------
+
+TYPED_ADDRESS = "  12  Harbour Street \r\n\r\n\tManchester\r\nM1 1AA  \r\n"
+
+
+def test_a_clinic_address_is_kept_as_clean_lines_and_shown_on_one_line(app, client, auth, clinic_a):
+    auth.login_as("owner", clinic_a)
+    saved = client.post_form("/c/northside/settings/", _settings_form(address=TYPED_ADDRESS))
+    assert saved.status_code == 302
+    with app.app_context():
+        address = db.session.get(Clinic, clinic_a.clinic_id).address
+    assert address == "12 Harbour Street\nManchester\nM1 1AA"
+    menu = client.get("/clinics/northside/menu").get_data(as_text=True)
+    assert "12 Harbour Street, Manchester, M1 1AA" in menu
+
+
+def test_a_site_address_is_kept_as_clean_lines(app, client, auth, clinic_a):
+    auth.login_as("owner", clinic_a)
+    form = {"name": "Harbour St", "address": TYPED_ADDRESS, "phone": "0161 000", "active": "y"}
+    assert client.post_form(SITES + "new", form).status_code == 302
+    site = _in_clinic(app, clinic_a, lambda: db.session.scalar(select(Location)))
+    assert site.address == "12 Harbour Street\nManchester\nM1 1AA"

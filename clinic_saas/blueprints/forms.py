@@ -107,6 +107,20 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def tidy_lines(value):
+    """Several lines as people mean them: any line ending (a browser sends CR LF) becomes one
+    LF, each line is trimmed with its runs of spaces and stray control characters made one
+    space, and empty lines are dropped."""
+    if not isinstance(value, str):
+        return value
+    lines = (_one_spaced(line) for line in value.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _one_spaced(line: str) -> str:
+    return " ".join("".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in line).split())
+
+
 def within_calendar(form, field) -> None:
     """Refuse dates a person cannot have meant, before they reach a query or a calendar."""
     if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
@@ -203,7 +217,9 @@ class ClinicDetailsForm(BaseForm):
 class ClinicContactForm(BaseForm):
     email = EmailField("Contact email", validators=[Optional(), Email(), Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=40)], filters=[strip])
-    address = TextAreaField("Address", validators=[Optional(), Length(max=500)], filters=[strip])
+    address = TextAreaField(
+        "Address", validators=[Optional(), Length(max=500)], filters=[tidy_lines]
+    )
     website = StringField(
         "Website", validators=[Optional(), URL(), Length(max=200)], filters=[strip]
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import BaseForm, strip
+from ..forms import BaseForm, strip, tidy_lines
 
 
 class LocationForm(BaseForm):
@@ -13,7 +13,9 @@ class LocationForm(BaseForm):
         filters=[strip],
         description="As clients and staff call it, e.g. “Harbour St”.",
     )
-    address = TextAreaField("Address", validators=[Optional(), Length(max=500)], filters=[strip])
+    address = TextAreaField(
+        "Address", validators=[Optional(), Length(max=500)], filters=[tidy_lines]
+    )
     phone = StringField("Phone", validators=[Optional(), Length(max=40)], filters=[strip])
     active = BooleanField("Open for bookings", default=True)
 
