@@ -13,6 +13,7 @@ import pytest
 import wtforms
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from clinic_saas import mail, tenancy
 from clinic_saas.blueprints.forms import BaseForm, OneClickForm, RowForm
@@ -437,3 +438,55 @@ def test_a_site_address_is_kept_as_clean_lines(app, client, auth, clinic_a):
     assert client.post_form(SITES + "new", form).status_code == 302
     site = _in_clinic(app, clinic_a, lambda: db.session.scalar(select(Location)))
     assert site.address == "12 Harbour Street\nManchester\nM1 1AA"
+
+
+# Messages in our own words -----------------------------------------------------------------------
+
+WTFORMS_WORDING = ("Field must", "Field cannot", "Number must", "This field is required")
+
+
+def test_a_form_says_its_length_range_and_required_messages_in_plain_words(
+    app, client, auth, clinic_a
+):
+    auth.login_as("owner", clinic_a)
+    response = client.post_form(
+        "/c/northside/settings/",
+        _settings_form(clinic_name="N", retention_years="0", phone="0" * 41),
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Use 2 to 120 characters." in page
+    assert "Enter a number from 1 to 100." in page
+    assert "Use at most 40 characters." in page
+    assert not any(wording in page for wording in WTFORMS_WORDING)
+
+
+def test_a_required_field_says_fill_this_in(client):
+    response = client.post_form("/login", {"email": "", "password": ""})
+    page = response.get_data(as_text=True)
+    assert page.count("Fill this in.") == 2
+    assert not any(wording in page for wording in WTFORMS_WORDING)
+
+
+class _Row(RowForm):
+    code = wtforms.StringField(validators=[wtforms.validators.Length(min=1, max=1)])
+    note = wtforms.StringField(validators=[wtforms.validators.Length(max=3)])
+    count = wtforms.IntegerField(validators=[wtforms.validators.NumberRange(min=1)])
+
+
+def test_rows_inside_a_form_say_it_the_same_way():
+    row = _Row(MultiDict({"code": "ab", "note": "abcd", "count": "0"}))
+    assert not row.validate()
+    assert row.errors == {
+        "code": ["Use exactly 1 character."],
+        "note": ["Use at most 3 characters."],
+        "count": ["Enter a number of at least 1."],
+    }
+
+
+def test_a_message_given_to_a_validator_is_kept():
+    class Named(RowForm):
+        name = wtforms.StringField(validators=[wtforms.validators.Length(max=2, message="Short!")])
+
+    form = Named(MultiDict({"name": "abc"}))
+    assert not form.validate() and form.errors == {"name": ["Short!"]}

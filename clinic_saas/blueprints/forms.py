@@ -55,9 +55,48 @@ def _is_one_line_field(field) -> bool:
     return isinstance(field, StringField) and not isinstance(field, TextAreaField | PasswordField)
 
 
-class _OneLineMeta:
-    """Every one-line text field (StringField and its kinds, not text areas or passwords) refuses
-    control characters before its own validators run."""
+# WTForms' own messages for Length, NumberRange and DataRequired/InputRequired, said our way.
+# A validator given its own message says that instead.
+PLAIN_MESSAGES = {
+    "This field is required.": "Fill this in.",
+    "Field must be at least %(min)d character long.": "Use at least %(min)d character.",
+    "Field must be at least %(min)d characters long.": "Use at least %(min)d characters.",
+    "Field cannot be longer than %(max)d character.": "Use at most %(max)d character.",
+    "Field cannot be longer than %(max)d characters.": "Use at most %(max)d characters.",
+    "Field must be exactly %(max)d character long.": "Use exactly %(max)d character.",
+    "Field must be exactly %(max)d characters long.": "Use exactly %(max)d characters.",
+    "Field must be between %(min)d and %(max)d characters long.": (
+        "Use %(min)d to %(max)d characters."
+    ),
+    "Number must be at least %(min)s.": "Enter a number of at least %(min)s.",
+    "Number must be at most %(max)s.": "Enter a number of at most %(max)s.",
+    "Number must be between %(min)s and %(max)s.": "Enter a number from %(min)s to %(max)s.",
+}
+
+
+class _PlainWording:
+    """The translations object WTForms asks for its messages: ours first, then what Flask-WTF
+    would have given (or the message as WTForms wrote it)."""
+
+    def __init__(self, fallback) -> None:
+        self.fallback = fallback
+
+    def gettext(self, string: str) -> str:
+        if string in PLAIN_MESSAGES:
+            return PLAIN_MESSAGES[string]
+        return self.fallback.gettext(string) if self.fallback is not None else string
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        chosen = singular if n == 1 else plural
+        if chosen in PLAIN_MESSAGES:
+            return PLAIN_MESSAGES[chosen]
+        return self.fallback.ngettext(singular, plural, n) if self.fallback is not None else chosen
+
+
+class _HouseMeta:
+    """What every form of ours does: one-line text fields (StringField and its kinds, not text
+    areas or passwords) refuse control characters before their own validators run, and
+    WTForms' default messages are said in plain words."""
 
     def bind_field(self, form, unbound_field, options):
         field = super().bind_field(form, unbound_field, options)
@@ -65,18 +104,21 @@ class _OneLineMeta:
             field.validators = [one_line, *field.validators]  # a new list: never the shared one
         return field
 
+    def get_translations(self, form):
+        return _PlainWording(super().get_translations(form))
+
 
 class BaseForm(FlaskForm):
-    """The base of every page form here (CSRF from Flask-WTF): one-line fields stay one line."""
+    """The base of every page form here (CSRF from Flask-WTF), with the house's meta."""
 
-    class Meta(_OneLineMeta):
+    class Meta(_HouseMeta):
         pass
 
 
 class RowForm(Form):
     """The base of every form repeated inside another (FormField, FieldList rows): as BaseForm."""
 
-    class Meta(_OneLineMeta):
+    class Meta(_HouseMeta):
         pass
 
 
