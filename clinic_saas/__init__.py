@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
 
+    register_input_check(app)
     register_extensions(app)
     register_blueprints(app)
     templating.init_app(app)
@@ -56,6 +57,32 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+NUL_REFUSED = (
+    "The address or the form contains a NUL character (an invisible null byte), which cannot be "
+    "stored. Remove it and try again."
+)
+
+
+def register_input_check(app: Flask) -> None:
+    """Refuse a NUL character in the path, the query string or a form, once for every request.
+
+    No text column may hold one (PostgreSQL refuses it outright), and no person types one. The
+    check is registered before anything else looks at the request, tenancy's clinic lookup
+    included: it answers 400 with the error page, and nothing is read or stored.
+    """
+
+    def refuse_nul(endpoint, values) -> None:
+        texts = [request.path]
+        for source in (request.args, request.form, request.files):
+            for key, value in source.items(multi=True):
+                texts.append(key)
+                texts.append(value if isinstance(value, str) else value.filename or "")
+        if any("\x00" in text for text in texts):
+            raise Refusal(NUL_REFUSED)
+
+    app.url_value_preprocessor(refuse_nul)
 
 
 def register_extensions(app: Flask) -> None:

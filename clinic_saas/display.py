@@ -162,3 +162,11 @@ def percent(value: int, country: str = "GB") -> str:
 def flag_tone(level: Enum | str) -> str:
     """The Bootstrap colour a red-flag level is shown in."""
     return FLAG_TONES[level.value if isinstance(level, Enum) else level]
+
+
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """'1 appointment', '2 appointments', '0 appointments': a number with its noun as it is said.
+
+    `plural` is for nouns that do not just take an s ('1 child', '2 children').
+    """
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"

@@ -19,6 +19,22 @@ from urllib.parse import urlsplit
 from flask import current_app, g, has_request_context, render_template
 from jinja2 import TemplateNotFound
 
+from .refusals import Refusal
+
+UNSENDABLE = (
+    "This email could not be sent: its subject or address would hold a line break. Check the "
+    "names it uses (the clinic's name is in Settings) and the address, then try again."
+)
+
+
+class UnsendableMail(Refusal):
+    """A header that would carry a line break (a name saved with one): refused, never sent."""
+
+
+def _one_line(value: str) -> bool:
+    """No line break of any kind: what str.splitlines() splits on is what email refuses."""
+    return "".join(value.splitlines()) == value
+
 
 @dataclass(frozen=True)
 class OutboxMessage:
@@ -44,7 +60,13 @@ def public_url(endpoint: str, **values) -> str:
 
 
 def send(to: str, subject: str, template: str, **context) -> None:
-    """Render templates/email/<template>.txt (and .html if present) and queue it for delivery."""
+    """Render templates/email/<template>.txt (and .html if present) and queue it for delivery.
+
+    A subject or address with a line break is refused (UnsendableMail) before anything is
+    rendered: the request that wanted to send it ends with the message, and stores nothing.
+    """
+    if not (_one_line(to) and _one_line(subject)):
+        raise UnsendableMail(UNSENDABLE)
     text = render_template(f"email/{template}.txt", **context)
     html_name = f"email/{template}.html"
     try:

@@ -110,11 +110,14 @@ def percent_to_basis_points(
         return blank
     if wording.negative and cleaned.startswith("-"):
         raise ValueError(wording.negative)
-    if not _PERCENT.fullmatch(cleaned):
+    match = _PERCENT.fullmatch(cleaned)
+    if not match:
         raise ValueError(wording.unreadable)
-    value = Decimal(cleaned)
-    if value != value.quantize(Decimal("0.01")):
+    # Decimals are counted in the text, not by rounding: forty digits typed cannot be rounded
+    # to hundredths in the decimal context (InvalidOperation), but they are still out of range.
+    if len((match.group(1) or "").rstrip("0")) > 3:
         raise ValueError(wording.too_precise)
+    value = Decimal(cleaned)
     if not Decimal(0) <= value <= Decimal(100):
         raise ValueError(wording.out_of_range)
     return int(value * 100)

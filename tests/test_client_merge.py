@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from clinic_saas.clients import ClientError, add_child, create_client, merge_clients
-from clinic_saas.clients.merge import client_references
+from clinic_saas.clients.merge import client_references, moved_summary
 from clinic_saas.extensions import db
 from clinic_saas.models import (
     Appointment,
@@ -213,6 +213,7 @@ def test_manager_finds_the_duplicate_compares_and_merges(app, client, auth, clin
     assert _client(app, clinic_a, duplicates["dup"]) is None
     shown = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "merged into Ada Runner" in shown and "Kit Runner" in shown
+    assert "(1 appointment moved)" in shown
 
 
 def test_the_merge_page_explains_a_refusal_without_offering_the_button(
@@ -242,3 +243,9 @@ def test_only_owners_and_managers_merge(app, client, auth, clinic_a, duplicates,
         as_text=True
     )
     assert _client(app, clinic_a, duplicates["dup"]) is not None
+
+
+def test_what_a_merge_moved_is_said_in_the_singular_or_plural():
+    assert moved_summary({"appointment": 1, "sale": 2}) == "1 appointment moved"
+    assert moved_summary({"appointment": 3}) == "3 appointments moved"
+    assert moved_summary({"sale": 2}) is None

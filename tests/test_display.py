@@ -145,3 +145,9 @@ def test_template_filters_use_the_bound_clinics_time_and_money(app, clinic_a):
         "Wed 2 Jul 2031, 00:30 · 2 Jul 2031 · 00:30 · Wednesday 2 July 2031 · "
         "£45.00 · 45,00\xa0€ · 12.5% · —"
     )
+
+
+def test_a_count_takes_the_singular_or_the_plural():
+    assert display.count(1, "appointment") == "1 appointment"
+    assert display.count(0, "appointment") == "0 appointments"
+    assert display.count(2, "child", "children") == "2 children"

@@ -134,7 +134,11 @@ def test_a_tampered_or_garbled_token_is_refused_with_400(client, token, mangle):
 
 def _forge(app, data: dict) -> str:
     with app.app_context():
-        serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="intake-link")
+        serializer = URLSafeTimedSerializer(
+            app.config["SECRET_KEY"],
+            salt="intake-link",
+            serializer_kwargs={"ensure_ascii": True},  # so a lone surrogate can be signed too
+        )
         return serializer.dumps(data)
 
 
@@ -145,6 +149,21 @@ def test_a_correctly_signed_token_with_a_wrong_secret_is_refused(app, client, to
     page = client.get(f"/intake/{forged}")
     assert page.status_code == 400
     assert "This link is not valid" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "secret", ["\ud800", "\udcff" * 40, "caf\u00e9", "a\x00b", "", "x" * 400, "secret with spaces"]
+)
+def test_a_correctly_signed_token_with_a_malformed_secret_is_refused(app, client, token, secret):
+    with app.app_context():
+        data = intake._serializer().loads(token)
+    forged = _forge(app, {**data, "s": secret})
+    page = client.get(f"/intake/{forged}")
+    assert page.status_code == 400
+    assert "This link is not valid" in page.get_data(as_text=True)
+    posted = client.post_form(f"/intake/{forged}", {"template_version": "1"})
+    assert posted.status_code == 400
+    assert "This link is not valid" in posted.get_data(as_text=True)
 
 
 def test_a_token_naming_another_clinics_link_is_refused(app, client, token, clinic_b):

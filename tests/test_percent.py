@@ -16,7 +16,16 @@ WORDING = PercentWording(unreadable="unreadable", too_precise="precise", out_of_
 
 @pytest.mark.parametrize(
     ("typed", "basis_points"),
-    [("0", 0), ("0.01", 1), ("12.5", 1250), (" 7,25 % ", 725), ("99.99", 9999), ("100", 10000)],
+    [
+        ("0", 0),
+        ("0.01", 1),
+        ("12.5", 1250),
+        ("12.500", 1250),
+        (" 7,25 % ", 725),
+        ("99.99", 9999),
+        ("100", 10000),
+        ("100.000", 10000),
+    ],
 )
 def test_percentages_from_0_to_100_with_2_decimals_are_read(typed, basis_points):
     assert percent_to_basis_points(typed, WORDING) == basis_points
@@ -28,7 +37,11 @@ def test_percentages_from_0_to_100_with_2_decimals_are_read(typed, basis_points)
         ("100.01", "range"),
         ("101", "range"),
         ("-0.01", "range"),
+        ("9" * 40, "range"),
+        ("9" * 40 + ".5", "range"),
+        ("1" + "0" * 400, "range"),
         ("12.345", "precise"),
+        ("12.3450", "precise"),
         ("twelve", "unreadable"),
         ("1e2", "unreadable"),
         ("-", "unreadable"),

@@ -258,7 +258,7 @@ def test_owner_edits_clinic_settings(client, auth, clinic_a):
     assert b'value="10"' in retention.group() and b'value="6"' in validity.group()
     too_short = client.post_form("/c/northside/settings/", dict(data, retention_years="0"))
     assert too_short.status_code == 400
-    assert b"Number must be between 1 and 100" in too_short.data
+    assert b"Enter a number from 1 to 100." in too_short.data
     bad = client.post_form("/c/northside/settings/", dict(data, website="not a url"))
     assert bad.status_code == 400
     assert b"Invalid URL" in bad.data

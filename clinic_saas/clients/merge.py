@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 
+from .. import display
 from ..clinical import audit
 from ..extensions import db
 from ..models import Client, TenantScoped
@@ -119,3 +120,9 @@ def merge_clients(keep: Client, duplicate: Client) -> dict[str, int]:
     audit.record("client.merge", client_id=keep.id, detail={"merged_client_id": str(duplicate_id)})
     db.session.flush()
     return moved
+
+
+def moved_summary(moved: dict[str, int]) -> str | None:
+    """What a merge moved that the desk cares to hear ('1 appointment moved'), or None."""
+    appointments = moved.get("appointment", 0)
+    return f"{display.count(appointments, 'appointment')} moved" if appointments else None

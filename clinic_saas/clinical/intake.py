@@ -51,6 +51,9 @@ CHECKLISTS = {"contraindications": CONDITIONS, "medications": MEDICATIONS}
 CHANNELS = ("email", "desk")
 LINK_SALT = "intake-link"
 TOKEN_MAX = 500  # a real token is about 200 characters
+# A link's secret as new_secret() makes it (URL-safe base64, 43 characters); anything else in a
+# signed token is forged or garbled, and is refused before it is hashed.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 # Line breaks and tabs are kept in long answers; other control characters never are.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -418,6 +421,8 @@ def open_link(token: str) -> IntakeLink:
     """The open link a token names, with its clinic bound; IntakeLinkError when unusable."""
     data, signature_expired = _payload(token)
     if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in "cls"):
+        raise IntakeLinkError(INVALID_LINK)
+    if not _SECRET.fullmatch(data["s"]):
         raise IntakeLinkError(INVALID_LINK)
     clinic_id, link_id = tenancy.parse_id(data["c"]), tenancy.parse_id(data["l"])
     if clinic_id is None or link_id is None:

@@ -151,14 +151,13 @@ def add_weekly_shifts(
 
 def end_weekly_shift(shift: Shift, stop_from: date) -> Shift | None:
     """Stop a weekly shift from a date on; a shift that would never have started is deleted."""
-    last_day = stop_from - timedelta(days=1)
-    if shift.valid_until is not None and shift.valid_until <= last_day:
+    if shift.valid_until is not None and shift.valid_until < stop_from:
         raise RosterError(f"This shift already ends on {display.weekday_day(shift.valid_until)}.")
-    if last_day < shift.valid_from:
+    if stop_from <= shift.valid_from:  # compared before subtracting: date.min has no day before
         db.session.delete(shift)
         db.session.flush()
         return None
-    shift.valid_until = last_day
+    shift.valid_until = stop_from - timedelta(days=1)
     db.session.flush()
     return shift
 

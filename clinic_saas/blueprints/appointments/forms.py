@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import NewClientForm, SearchForm, strip, within_calendar
+from ..forms import BaseForm, NewClientForm, SearchForm, strip, within_calendar
 
 NEW_CLIENT = "new"
 
@@ -43,7 +42,7 @@ class BookForm(NewClientForm):
     )
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     reason = StringField(
         "Reason",
         validators=[Optional(), Length(max=200)],
@@ -53,5 +52,5 @@ class CancelForm(FlaskForm):
     next = HiddenField()
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(BaseForm):
     slot = HiddenField(validators=[DataRequired(message="Choose a time.")])

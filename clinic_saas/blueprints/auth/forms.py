@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ...accounts.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
-from ..forms import ClinicDetailsForm, strip
+from ..forms import BaseForm, ClinicDetailsForm, strip
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)], filters=[strip])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
@@ -33,13 +32,13 @@ class SignupForm(NewPasswordMixin, ClinicDetailsForm):
     password = PasswordField("Password", validators=[DataRequired()], description=PASSWORD_HELP)
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(BaseForm):
     email = EmailField(
         "Email", validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
     )
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, BaseForm):
     password = PasswordField("New password", validators=[DataRequired()], description=PASSWORD_HELP)
     confirm = PasswordField(
         "Repeat new password",

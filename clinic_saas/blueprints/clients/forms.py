@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -28,7 +27,7 @@ from ...clients.records import (
     SPORT_MAX,
 )
 from ...models import ActivityLevel
-from ..forms import strip
+from ..forms import BaseForm, strip
 
 BAD_DATE = "Enter the date as a calendar date, e.g. 1990-04-21."
 
@@ -41,7 +40,7 @@ def _text(label: str, limit: int, **kwargs) -> StringField:
     return StringField(label, validators=[Optional(), _at_most(limit)], filters=[strip], **kwargs)
 
 
-class ClientForm(FlaskForm):
+class ClientForm(BaseForm):
     """Every field of a client's record; the rules themselves live in clients/records.py."""
 
     first_name = _text("First name", NAME_MAX)
@@ -88,7 +87,7 @@ class ClientForm(FlaskForm):
         return cls(formdata=None, data=values)
 
 
-class NewChildForm(FlaskForm):
+class NewChildForm(BaseForm):
     """A child added to a guardian's family: reached through the guardian unless given contact."""
 
     first_name = _text("First name", NAME_MAX)
@@ -106,18 +105,18 @@ class NewChildForm(FlaskForm):
     )
 
 
-class LinkChildForm(FlaskForm):
+class LinkChildForm(BaseForm):
     """An existing client, found by search, put in this client's family."""
 
     child = HiddenField(validators=[DataRequired(message="Choose the client to add.")])
 
 
-class UnlinkChildForm(FlaskForm):
+class UnlinkChildForm(BaseForm):
     child = HiddenField(validators=[DataRequired()])
     back = HiddenField(default="guardian")  # which page to return to: "guardian" or "child"
 
 
-class MergeForm(FlaskForm):
+class MergeForm(BaseForm):
     """The duplicate record the member confirmed, folded into the one whose page this is."""
 
     duplicate = HiddenField(validators=[DataRequired(message="Choose the duplicate record.")])

@@ -24,7 +24,7 @@ from ...clients import (
     unlink_child,
     update_client,
 )
-from ...clients.merge import client_references, preview
+from ...clients.merge import client_references, moved_summary, preview
 from ...clients.records import clients_by_id, list_clients
 from ...clinic_time import today_in
 from ...clinical import status as intake_status
@@ -328,10 +328,9 @@ def merge(client_id: str):
     except ClientError as problem:
         discard_changes()
         return _merge_page(keep, duplicate, error=str(problem), status=400)
-    appointments = moved.get("appointment", 0)
+    summary = moved_summary(moved)
     flash(
-        f"{name}'s record was merged into {keep.full_name}'s"
-        f"{f' ({appointments} appointments moved)' if appointments else ''}.",
+        f"{name}'s record was merged into {keep.full_name}'s{f' ({summary})' if summary else ''}.",
         "success",
     )
     return redirect(url_for(".show", client_id=keep.id))

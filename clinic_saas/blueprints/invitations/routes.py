@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -14,20 +13,20 @@ from ...accounts.errors import AccountError
 from ...accounts.sessions import start_session
 from ...permissions import public
 from ..auth.forms import PASSWORD_HELP, NewPasswordMixin
-from ..forms import strip
+from ..forms import BaseForm, strip
 from ..refusal_views import flash_refusal
 
 bp = Blueprint("invitations", __name__)
 
 
-class NewAccountForm(NewPasswordMixin, FlaskForm):
+class NewAccountForm(NewPasswordMixin, BaseForm):
     name = StringField("Your name", validators=[Length(min=2, max=120)], filters=[strip])
     password = PasswordField(
         "Choose a password", validators=[DataRequired()], description=PASSWORD_HELP
     )
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(BaseForm):
     pass
 
 

@@ -1,25 +1,26 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import strip
+from ..forms import BaseForm, strip, tidy_lines
 
 
-class LocationForm(FlaskForm):
+class LocationForm(BaseForm):
     name = StringField(
         "Site name",
         validators=[DataRequired(message="Give the site a name."), Length(max=80)],
         filters=[strip],
         description="As clients and staff call it, e.g. “Harbour St”.",
     )
-    address = TextAreaField("Address", validators=[Optional(), Length(max=500)], filters=[strip])
+    address = TextAreaField(
+        "Address", validators=[Optional(), Length(max=500)], filters=[tidy_lines]
+    )
     phone = StringField("Phone", validators=[Optional(), Length(max=40)], filters=[strip])
     active = BooleanField("Open for bookings", default=True)
 
 
-class RoomForm(FlaskForm):
+class RoomForm(BaseForm):
     name = StringField(
         "Room name",
         validators=[DataRequired(message="Give the room a name."), Length(max=60)],

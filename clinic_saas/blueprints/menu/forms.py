@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,7 +22,7 @@ from wtforms.validators import (
 from ...menu.services import BUFFER_MINUTES, DURATION_MINUTES, TAX_RATE_PERCENT
 from ...models import TaxTreatment
 from ...money import minor_units, parse_amount
-from ..forms import CheckboxesField, PercentField, strip
+from ..forms import BaseForm, CheckboxesField, PercentField, strip
 
 
 class AmountField(StringField):
@@ -61,7 +60,7 @@ def _minutes(label: str, bounds: tuple[int, int], **kwargs) -> IntegerField:
     )
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(BaseForm):
     name = StringField(
         "Name",
         validators=[DataRequired(message="Give the service a name."), Length(max=120)],
@@ -93,7 +92,7 @@ class NewServiceForm(ServiceForm):
     price = AmountField("Price")
 
 
-class PriceForm(FlaskForm):
+class PriceForm(BaseForm):
     price = AmountField("New price")
     effective_from = DateField(
         "From", validators=[InputRequired(message="Give the first day of the new price.")]
@@ -101,7 +100,7 @@ class PriceForm(FlaskForm):
     tier = SelectField("For", choices=[])
 
 
-class NameForm(FlaskForm):
+class NameForm(BaseForm):
     """A category's or a price tier's name."""
 
     name = StringField(
@@ -111,7 +110,7 @@ class NameForm(FlaskForm):
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(BaseForm):
     direction = HiddenField(validators=[DataRequired()])
 
     def validate_direction(self, field) -> None:
@@ -119,7 +118,7 @@ class MoveForm(FlaskForm):
             raise ValidationError("Move up or down.")
 
 
-class TaxRateForm(FlaskForm):
+class TaxRateForm(BaseForm):
     name = StringField(
         "Name",
         validators=[DataRequired(message="Give the rate a name, e.g. VAT 20%."), Length(max=60)],
@@ -144,15 +143,15 @@ class TaxRateForm(FlaskForm):
         return super().validate(extra_validators)
 
 
-class TaxSettingForm(FlaskForm):
+class TaxSettingForm(BaseForm):
     prices_include_tax = BooleanField("Menu prices include tax")
 
 
-class ActiveForm(FlaskForm):
+class ActiveForm(BaseForm):
     active = BooleanField()
 
 
-class TierForm(FlaskForm):
+class TierForm(BaseForm):
     name = StringField(
         "Name",
         validators=[DataRequired(message="Give the tier a name."), Length(max=60)],

@@ -7,10 +7,8 @@ fields and show the messages clean() gives back.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
-    Form,
     FormField,
     SelectField,
     SelectMultipleField,
@@ -19,13 +17,13 @@ from wtforms import (
 )
 
 from ...clinical import notes
-from ..forms import strip
+from ..forms import BaseForm, RowForm, strip
 
 NUMBER = {"type": "number", "inputmode": "numeric"}
 EXTRA_ROWS = 3  # blank technique rows offered under those already written
 
 
-class TechniqueRowForm(Form):
+class TechniqueRowForm(RowForm):
     technique = SelectField("Technique", choices=[], validate_choice=False)
     region = SelectField("Region", choices=[], validate_choice=False)
     minutes = StringField(
@@ -44,7 +42,7 @@ def _text_area(label: str, description: str | None = None) -> TextAreaField:
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(BaseForm):
     subjective = _text_area(
         "What the client says",
         "Their words: where it hurts, since when, what makes it better or worse; their goals.",
@@ -142,7 +140,7 @@ def form_data(content: dict) -> dict:
     return data
 
 
-class AmendForm(FlaskForm):
+class AmendForm(BaseForm):
     text = TextAreaField(
         "Amendment",
         render_kw={"rows": 4, "maxlength": notes.TEXT_MAX},

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ...money import parse_amount
-from ..forms import CheckboxesField, SubmissionForm, strip
+from ..forms import BaseForm, CheckboxesField, SubmissionForm, strip
 
 
 class AmountField(StringField):
@@ -28,7 +27,7 @@ def _whole_number(label: str, message: str, description: str) -> IntegerField:
     return IntegerField(label, validators=[InputRequired(message=message)], description=description)
 
 
-class OfferForm(FlaskForm):
+class OfferForm(BaseForm):
     """What packages and plans share: a name, a price, the services covered, a tax rate."""
 
     name = StringField(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
-from ..forms import strip
+from ..forms import BaseForm, strip
 
 
-class EraseForm(FlaskForm):
+class EraseForm(BaseForm):
     """The client's name typed out, so that nobody erases a record with one stray click."""
 
     confirm_name = StringField(

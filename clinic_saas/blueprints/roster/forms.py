@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     SelectChoice,
     SelectField,
@@ -22,7 +20,7 @@ from wtforms.validators import (
 )
 
 from ...models import TimeOffKind
-from ..forms import CheckboxesField, strip
+from ..forms import BaseForm, CheckboxesField, RowForm, strip, within_calendar
 
 WEEKDAY_CHOICES = [
     SelectChoice(str(n), name)
@@ -46,15 +44,19 @@ def _blank(field) -> bool:
     return not field.raw_data or not str(field.raw_data[0]).strip()
 
 
-class ShiftForm(FlaskForm):
+class ShiftForm(BaseForm):
     therapist = _therapist()
     weekdays = CheckboxesField("Days", choices=WEEKDAY_CHOICES, coerce=int)
     location = SelectField("Site", choices=[], validators=[DataRequired(message="Choose a site.")])
     start = _time("Starts", InputRequired(message="Give the start time."))
     end = _time("Ends", InputRequired(message="Give the end time."))
-    valid_from = DateField("From", validators=[InputRequired(message="Give the first day.")])
+    valid_from = DateField(
+        "From", validators=[InputRequired(message="Give the first day."), within_calendar]
+    )
     valid_until = DateField(
-        "Until", validators=[Optional()], description="Optional: the last day of this pattern."
+        "Until",
+        validators=[Optional(), within_calendar],
+        description="Optional: the last day of this pattern.",
     )
 
     def validate_weekdays(self, field) -> None:
@@ -70,7 +72,7 @@ class ShiftForm(FlaskForm):
             raise ValidationError("The last day comes before the first day.")
 
 
-class BlockForm(Form):
+class BlockForm(RowForm):
     """One block of hours at a site; a row left empty is ignored."""
 
     # Checked in validate(): a row left empty sends no site at all.
@@ -99,9 +101,9 @@ class BlockForm(Form):
         return not (self.start.errors or self.end.errors or self.location.errors)
 
 
-class DayForm(FlaskForm):
+class DayForm(BaseForm):
     therapist = _therapist()
-    day = DateField("Day", validators=[InputRequired(message="Give the day.")])
+    day = DateField("Day", validators=[InputRequired(message="Give the day."), within_calendar])
     not_working = BooleanField("Not working that day")
     blocks = FieldList(FormField(BlockForm), min_entries=BLOCK_ROWS, max_entries=BLOCK_ROWS)
     note = StringField("Note", validators=[Optional(), Length(max=200)], filters=[strip])
@@ -126,7 +128,7 @@ class TimeUnlessWholeDays:
             raise StopValidation("Give a time, or tick Whole days.")
 
 
-class TimeOffForm(FlaskForm):
+class TimeOffForm(BaseForm):
     therapist = _therapist()
     kind = SelectField(
         "Kind",
@@ -134,9 +136,13 @@ class TimeOffForm(FlaskForm):
         default=TimeOffKind.HOLIDAY.value,
     )
     whole_days = BooleanField("Whole days", default=True)
-    first_day = DateField("From", validators=[InputRequired(message="Give the first day.")])
+    first_day = DateField(
+        "From", validators=[InputRequired(message="Give the first day."), within_calendar]
+    )
     start_time = _time("at", TimeUnlessWholeDays())
-    last_day = DateField("To", validators=[InputRequired(message="Give the last day.")])
+    last_day = DateField(
+        "To", validators=[InputRequired(message="Give the last day."), within_calendar]
+    )
     end_time = _time("at", TimeUnlessWholeDays())
     note = StringField("Note", validators=[Optional(), Length(max=200)], filters=[strip])
 
@@ -145,8 +151,11 @@ class TimeOffForm(FlaskForm):
             raise ValidationError("The last day comes before the first.")
 
 
-class EndShiftForm(FlaskForm):
+class EndShiftForm(BaseForm):
     stop_from = DateField(
         "No longer works it from",
-        validators=[InputRequired(message="Give the first day without this shift.")],
+        validators=[
+            InputRequired(message="Give the first day without this shift."),
+            within_calendar,
+        ],
     )

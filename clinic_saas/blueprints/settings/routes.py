@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
-from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from ...accounts import clinic_settings
 from ...permissions import requires
-from ..forms import ClinicContactForm, ClinicDetailsForm
+from ..forms import BaseForm, ClinicContactForm, ClinicDetailsForm
 
 
-class RecordsForm(FlaskForm):
+class RecordsForm(BaseForm):
     retention_years = IntegerField(
         "Keep clinical records for (years after the last entry)",
         validators=[InputRequired("Enter a number of years."), NumberRange(1, 100)],

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     RadioField,
@@ -13,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ...models import CALENDAR_COLOURS, Technique
 from ...staff.therapists import COMMISSION_PERCENT
-from ..forms import CheckboxesField, PercentField, strip
+from ..forms import BaseForm, CheckboxesField, PercentField, strip
 
 RHP_HELP = (
     "Registered with a statutory or recognised professional body (e.g. HCPC, CNHC). In the UK, "
@@ -26,7 +25,7 @@ def _labelled(enum_type) -> list[SelectChoice]:
     return [SelectChoice(member.value, member.label) for member in enum_type]
 
 
-class TherapistForm(FlaskForm):
+class TherapistForm(BaseForm):
     display_name = StringField(
         "Name shown to clients",
         validators=[DataRequired(message="Give the name clients will book."), Length(max=80)],
