@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from hypothesis import settings
 from sqlalchemy import MetaData, create_engine, delete
 from werkzeug.serving import make_server
 
@@ -24,6 +25,10 @@ from clinic_saas.accounts.passwords import hash_password
 from clinic_saas.extensions import db, limiter
 from clinic_saas.models import Clinic, Membership, Role, User
 from clinic_saas.models.base import utcnow
+
+# Property tests judge results, not speed: a loaded machine must not fail them on a deadline.
+settings.register_profile("clinic_saas", deadline=None)
+settings.load_profile("clinic_saas")
 
 PASSWORD = "test-password-1"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
