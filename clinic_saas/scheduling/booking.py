@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import display
 from ..extensions import db
 from ..menu.pricing import price_for
 from ..models import (
@@ -232,9 +233,16 @@ def undo_check_in(appointment: Appointment) -> None:
     db.session.flush()
 
 
-def complete(appointment: Appointment, now: datetime | None = None) -> None:
+def complete(clinic: Clinic, appointment: Appointment, now: datetime | None = None) -> None:
+    """Complete a checked-in session once it has started (completing uses up a paid session)."""
+    now = now or utcnow()
+    if now < appointment.starts_at:
+        raise BookingError(
+            "This session has not started yet: it can be completed from "
+            f"{display.clock_on_day(appointment.starts_at, clinic.tz)}, its start time."
+        )
     _move(appointment, AppointmentStatus.COMPLETED)
-    appointment.completed_at = now or utcnow()
+    appointment.completed_at = now
     db.session.flush()
 
 
