@@ -426,6 +426,6 @@ def _give_history(clinic, rng, appointment, now) -> None:
         else:
             booking.check_in(appointment, now=appointment.starts_at - timedelta(minutes=5))
             if appointment.ends_at < now:
-                booking.complete(appointment, now=appointment.ends_at)
+                booking.complete(clinic, appointment, now=appointment.ends_at)
     elif roll < 0.06:
         booking.cancel(clinic, appointment, "Race moved", now=now)

@@ -410,6 +410,26 @@ def test_status_buttons_move_an_appointment_through_its_day(app, client, auth, c
     assert status() == AppointmentStatus.COMPLETED
 
 
+def test_a_session_cannot_be_completed_before_its_start_time(app, client, auth, clinic_a, schedule):
+    early = add_appointment(app, schedule, at(MONDAY, 10, 45))
+    auth.login_as("receptionist", clinic_a)
+    assert _press(client, early, "check-in").status_code == 302
+
+    page = client.get(f"{BOOK}/{early}").get_data(as_text=True)
+    assert f"{BOOK}/{early}/complete" not in page
+    assert 'data-testid="complete-later"' in page and "Complete from 10:45" in page
+    assert "can be completed from its start time, 10:45 on Mon 2 Jun 2031" in page
+
+    refused = _press(client, early, "complete", follow_redirects=True)
+    assert refused.status_code == 200
+    assert (
+        "This session has not started yet: it can be completed from 10:45 on Mon 2 Jun 2031, "
+        "its start time." in refused.get_data(as_text=True)
+    )
+    assert _appointment(app, schedule, early).status == AppointmentStatus.CHECKED_IN
+    assert _appointment(app, schedule, early).completed_at is None
+
+
 def test_no_show_only_after_the_start_and_it_can_be_undone(app, client, auth, clinic_a, schedule):
     future = add_appointment(app, schedule, at(MONDAY, 10))
     past = add_appointment(app, schedule, utcnow().replace(microsecond=0) - timedelta(hours=1))

@@ -133,11 +133,14 @@ def test_status_moves_only_along_the_allowed_paths(app, schedule):
         objects = _load(schedule)
         appointment = _book(objects, MONDAY_10)
         with pytest.raises(BookingError):
-            booking.complete(appointment)  # not checked in yet
+            booking.complete(objects["clinic"], appointment, now=MONDAY_10)  # not checked in
         with pytest.raises(BookingError, match="start time has passed"):
             booking.mark_no_show(appointment, now=MONDAY_10 - timedelta(minutes=5))
-        booking.check_in(appointment, now=MONDAY_10)
-        booking.complete(appointment, now=MONDAY_10 + timedelta(hours=1))
+        booking.check_in(appointment, now=MONDAY_10 - timedelta(minutes=10))
+        with pytest.raises(BookingError, match="can be completed from"):
+            booking.complete(objects["clinic"], appointment, now=MONDAY_10 - timedelta(minutes=5))
+        assert appointment.status == AppointmentStatus.CHECKED_IN
+        booking.complete(objects["clinic"], appointment, now=MONDAY_10 + timedelta(hours=1))
         assert appointment.status == AppointmentStatus.COMPLETED
         with pytest.raises(BookingError):
             booking.cancel(objects["clinic"], appointment, "too late")

@@ -182,3 +182,78 @@ def test_upgrading_cancels_memberships_that_raced_before_the_unique_index(
         }
         db.session.remove()
         db.engine.dispose()
+
+
+def test_upgrading_stops_and_names_rooms_already_double_booked(
+    make_app, scratch_database_url, capsys
+):
+    """On PostgreSQL, 0007 cannot add the room's exclusion constraint over existing clashes: it
+    changes nothing and says which room and times to sort out first."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=scratch_database_url)
+    ids = {name: uuid.uuid4() for name in ("clinic", "client", "site", "room", "service")}
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has no exclusion constraints: booking.py is the guard there")
+        upgrade(revision="0006_sessions")
+        meta = MetaData()
+        meta.reflect(db.engine)
+        now, cid = datetime.now(UTC), ids["clinic"]
+        start = datetime(2026, 5, 4, 13, 15, tzinfo=UTC)
+        rows = [
+            ("clinic", {"id": cid, "name": "Old", "slug": "old", "timezone": "Europe/London",
+                        "currency": "GBP", "country": "GB", "active": True, "created_at": now,
+                        "late_cancellation_hours": 24, "slot_interval_minutes": 15}),
+            ("client", {"clinic_id": cid, "id": ids["client"], "first_name": "Ada",
+                        "last_name": "Runner", "created_at": now}),
+            ("location", {"clinic_id": cid, "id": ids["site"], "name": "Harbour St",
+                          "active": True, "created_at": now}),
+            ("room", {"clinic_id": cid, "id": ids["room"], "location_id": ids["site"],
+                      "name": "Room 1", "active": True}),
+            ("service_category", {"clinic_id": cid, "id": uuid.uuid4(), "key": "maintenance",
+                                  "name": "Maintenance", "position": 0, "built_in": True}),
+            ("service", {"clinic_id": cid, "id": ids["service"], "name": "Massage",
+                         "category": "maintenance", "duration_minutes": 60, "buffer_minutes": 15,
+                         "bookable_online": True, "active": True, "position": 0,
+                         "created_at": now}),
+        ]  # fmt: skip
+        therapists = [uuid.uuid4(), uuid.uuid4()]
+        with db.engine.begin() as connection:
+            for table, values in rows:
+                connection.execute(meta.tables[table].insert(), _complete_row(meta, table, values))
+            for therapist_id in therapists:
+                connection.execute(
+                    meta.tables["therapist"].insert(),
+                    _complete_row(meta, "therapist", {"clinic_id": cid, "id": therapist_id,
+                                  "display_name": str(therapist_id)[:8], "created_at": now}),
+                )  # fmt: skip
+                connection.execute(
+                    meta.tables["appointment"].insert(),
+                    _complete_row(meta, "appointment", {
+                        "clinic_id": cid, "id": uuid.uuid4(), "client_id": ids["client"],
+                        "therapist_id": therapist_id, "service_id": ids["service"],
+                        "location_id": ids["site"], "room_id": ids["room"], "starts_at": start,
+                        "ends_at": start.replace(hour=14),
+                        "blocked_until": start.replace(hour=14, minute=30),
+                        "status": "booked", "created_at": now}),
+                )  # fmt: skip
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the error and exits
+            upgrade()
+        stopped = capsys.readouterr().err
+        assert "Some rooms are double-booked" in stopped
+        assert f"room {ids['room']}: 2026-05-04 13:15 and 13:15 UTC" in stopped
+        with db.engine.connect() as connection:
+            version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            assert version.scalar() == "0006_sessions"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _complete_row(meta: MetaData, table: str, values: dict) -> dict:
+    """Fill the other NOT NULL columns of a reflected table with plain defaults."""
+    filled = dict(values)
+    for column in meta.tables[table].columns:
+        if column.name in filled or column.nullable or column.server_default is not None:
+            continue
+        python_type = column.type.python_type
+        filled[column.name] = {bool: False, int: 0, str: "", dict: {}, list: []}.get(python_type)
+    return filled

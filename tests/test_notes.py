@@ -29,6 +29,7 @@ from clinic_saas.models.base import utcnow
 from .factories import add_appointment, add_intake, build_schedule
 from .test_red_flags import (
     BOOK,
+    LONDON,
     MONDAY,
     THERAPIST_NAME,
     add_visit,
@@ -67,6 +68,9 @@ NOTE = {
 }
 
 
+HOURS_2 = timedelta(hours=2)
+
+
 @pytest.fixture
 def schedule(app, clinic_a):
     return build_schedule(app, clinic_a)
@@ -75,9 +79,9 @@ def schedule(app, clinic_a):
 @pytest.fixture
 def visit(app, clinic_a, schedule):
     """A checked-in appointment of the therapist login's own, the client with a current intake
-    that raised no flag: the note may be written straight away."""
+    that raised no flag: the note may be written straight away (and signed: it has started)."""
     link_login(app, schedule, clinic_a)
-    appointment_id = add_appointment(app, schedule, at(MONDAY, 10))
+    appointment_id = add_appointment(app, schedule, utcnow().replace(microsecond=0) - HOURS_2)
     set_status(app, schedule, appointment_id, AppointmentStatus.CHECKED_IN)
     add_intake(app, schedule)
     return appointment_id
@@ -203,6 +207,26 @@ def test_signing_needs_s_or_a_and_a_technique_or_region(
     assert "at least one technique or body region" in text
     note, _ = stored_note(app, schedule)
     assert note.status == NoteStatus.DRAFT
+    assert audit_events(app, schedule, "note.sign") == []
+
+
+def test_a_note_is_signed_only_once_its_session_has_started(app, client, auth, clinic_a, schedule):
+    link_login(app, schedule, clinic_a)
+    early = add_appointment(app, schedule, at(MONDAY, 10, 45))
+    set_status(app, schedule, early, AppointmentStatus.CHECKED_IN)
+    add_intake(app, schedule)
+    auth.login_as(Role.THERAPIST, clinic_a)
+    form = page_of(client, note_url(early))
+    assert note_url(early, "sign") not in form
+    when = "its note can be signed from 10:45 on Mon 2 Jun 2031, its start time."
+    assert when in form
+
+    for answer in (write(client, early, NOTE, "sign"), client.post_form(note_url(early, "sign"))):
+        assert answer.status_code == 302 and answer.headers["Location"].endswith(note_url(early))
+        assert f"This session has not started yet: {when}" in page_of(client, note_url(early))
+    note, _ = stored_note(app, schedule)
+    assert note.status == NoteStatus.DRAFT  # what was typed is kept as a draft
+    assert note.content["subjective"] == NOTE["subjective"]
     assert audit_events(app, schedule, "note.sign") == []
 
 
@@ -488,11 +512,18 @@ def test_a_signed_note_cannot_be_saved_again_whatever_the_caller(app, clinic_a, 
         assert in_clinic(app, schedule, attempt) <= utcnow()
 
 
+def _starts_at(appointment_id):
+    from clinic_saas.models import Appointment
+
+    return db.session.scalar(select(Appointment.starts_at).where(Appointment.id == appointment_id))
+
+
 def test_my_schedule_and_the_appointment_page_lead_to_the_note(
     app, client, auth, clinic_a, schedule, visit
 ):
     auth.login_as(Role.THERAPIST, clinic_a)
-    mine_url = f"{BOOK}/mine?date={MONDAY.isoformat()}"
+    day = in_clinic(app, schedule, lambda: _starts_at(visit)).astimezone(LONDON).date()
+    mine_url = f"{BOOK}/mine?date={day.isoformat()}"
     detail_url = f"{BOOK}/{visit}"
     link = f'href="{note_url(visit)}" data-testid="note-link">'
     assert link + "Write note" in page_of(client, mine_url)

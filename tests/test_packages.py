@@ -70,7 +70,7 @@ def _completed_appointment(world, day: date, client=None) -> Appointment:
         starts_at=datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10),
     )
     booking.check_in(appointment)
-    booking.complete(appointment)
+    booking.complete(clinic, appointment, now=appointment.starts_at)
     return appointment
 
 
@@ -227,7 +227,7 @@ def test_completing_through_the_entitlements_completes_and_pays_with_a_package(w
         starts_at=datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10),
     )
     booking.check_in(appointment)
-    paid = entitlements.complete_and_apply(clinic, appointment)
+    paid = entitlements.complete_and_apply(clinic, appointment, now=appointment.starts_at)
     assert appointment.status == AppointmentStatus.COMPLETED
     assert isinstance(paid, PackageRedemption) and paid.appointment_id == appointment.id
     assert packages.balance(sale) == 5

@@ -6,6 +6,7 @@ import html
 import itertools
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -298,7 +299,8 @@ def test_completing_an_appointment_uses_a_session_of_the_package(
         {"package": str(world["package_id"]), "terms": _hidden(page, "terms")},
     )
     today = _today(app, clinic_a)
-    starts = datetime.combine(today, time(10), tzinfo=UTC)
+    # The clinic's midnight today: a session of today that has started (only then is it completed).
+    starts = datetime.combine(today, time(0), tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
     appointment_id = _in_clinic(app, clinic_a, lambda: _appointment(world["schedule"], starts).id)
     booked = f"/c/northside/appointments/{appointment_id}"
     assert client.post_form(f"{booked}/check-in").status_code == 302

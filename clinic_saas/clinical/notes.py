@@ -27,6 +27,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from .. import display
 from ..extensions import db
 from ..models import (
     Appointment,
@@ -470,6 +471,18 @@ def writing_blocked(appointment: Appointment, clinic: Clinic) -> str | None:
     return None
 
 
+def signing_blocked(
+    appointment: Appointment, clinic: Clinic, now: datetime | None = None
+) -> str | None:
+    """Why the note cannot be signed yet: a session is written up for good only once it began."""
+    if (now or utcnow()) < appointment.starts_at:
+        return (
+            "This session has not started yet: its note can be signed from "
+            f"{display.clock_on_day(appointment.starts_at, clinic.tz)}, its start time."
+        )
+    return None
+
+
 def _locked() -> NoteLocked:
     return NoteLocked("This note is signed and locked. Add an amendment to correct it.")
 
@@ -518,6 +531,9 @@ def sign(
     blocked = writing_blocked(appointment, clinic)
     if blocked:
         raise NoteBlocked(blocked)
+    early = signing_blocked(appointment, clinic)
+    if early:
+        raise NoteError(early)  # the draft stays as it is
     missing = missing_for_signing(note.content or {})
     if missing:
         raise NoteError("Before signing, the note needs " + " and ".join(missing) + ".")

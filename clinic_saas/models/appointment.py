@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, String, Text, func
+from sqlalchemy import CheckConstraint, Index, String, Text, and_, func
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,9 +35,10 @@ class AppointmentStatus(LabelledEnum):
 class Appointment(TenantScoped):
     """The therapist is busy from starts_at to blocked_until (the session plus its recovery buffer).
 
-    Two appointments of one therapist that are not cancelled never overlap in that span: PostgreSQL
-    enforces it with an exclusion constraint, and booking.py checks it under a per-therapist lock
-    on every database (SQLite has no such constraint).
+    Two appointments of one therapist, or in one room, that are not cancelled never overlap in
+    that span (the buffer is the room's changeover too): PostgreSQL enforces it with exclusion
+    constraints, and booking.py checks it under per-therapist and per-room locks on every database
+    (SQLite has no such constraint).
     """
 
     __tablename__ = "appointment"
@@ -105,4 +106,20 @@ def _no_overlap_constraint() -> ExcludeConstraint:
     ).ddl_if(dialect="postgresql")
 
 
+def _room_no_overlap_constraint() -> ExcludeConstraint:
+    """PostgreSQL only (btree_gist): no two live appointments in one room overlap."""
+    columns = Appointment.__table__.c
+    return ExcludeConstraint(
+        (columns.clinic_id, "="),
+        (columns.room_id, "="),
+        (func.tstzrange(columns.starts_at, columns.blocked_until), "&&"),
+        name="appointment_room_no_overlap",
+        using="gist",
+        where=and_(
+            columns.status != AppointmentStatus.CANCELLED.value, columns.room_id.is_not(None)
+        ),
+    ).ddl_if(dialect="postgresql")
+
+
 Appointment.__table__.append_constraint(_no_overlap_constraint())
+Appointment.__table__.append_constraint(_room_no_overlap_constraint())

@@ -72,6 +72,8 @@ class Room(TenantScoped):
     location_id: Mapped[uuid.UUID]
     name: Mapped[str] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped under the booking lock: serialises the bookings of one room on every database.
+    schedule_version: Mapped[int] = mapped_column(default=0)
 
     location: Mapped[Location] = tenant_relationship("Room", "Location", "location_id")
 

@@ -7,7 +7,7 @@ family (their guardian, or their children); among packages, the one expiring soo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -61,11 +61,11 @@ def apply_on_completion(appointment: Appointment, day: date):
 
 
 def complete_and_apply(
-    clinic: Clinic, appointment: Appointment
+    clinic: Clinic, appointment: Appointment, now: datetime | None = None
 ) -> PackageRedemption | MembershipUse | None:
     """Complete the appointment, then let a membership or package pay for the session when one
     covers it on the clinic's day of the session."""
-    booking.complete(appointment)
+    booking.complete(clinic, appointment, now)
     day = appointment.starts_at.astimezone(clinic.tz).date()
     return apply_on_completion(appointment, day)
 

@@ -1,9 +1,11 @@
 """Booking, rescheduling and the life of an appointment.
 
-Never two overlapping live appointments for one therapist. Every booking first takes a lock on the
-therapist's row (an UPDATE of schedule_version: a row lock on PostgreSQL, the database write lock
-on SQLite), then checks for a clash, then inserts; so two requests racing for one slot are
-serialised and the second sees the first. On PostgreSQL an exclusion constraint backs this up.
+Never two overlapping live appointments for one therapist, nor in one room. Every booking first
+takes a lock on the therapist's row, then on the room's (an UPDATE of schedule_version: a row lock
+on PostgreSQL, the database write lock on SQLite; always therapist before room, so that two
+bookings never wait for each other), then checks for a clash, then inserts; so two requests racing
+for one slot are serialised and the second sees the first. On PostgreSQL exclusion constraints
+back this up.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import display
 from ..extensions import db
 from ..menu.pricing import price_for
 from ..models import (
@@ -42,9 +45,13 @@ class SlotTaken(BookingError, Conflict):
     """The therapist is already busy then (HTTP 409)."""
 
 
-def _lock_schedule(therapist: Therapist) -> None:
+def _lock_schedule(therapist: Therapist, room: Room | None = None) -> None:
+    """Lock the therapist's schedule, then the room's (always in this order)."""
     therapist.schedule_version += 1
     db.session.flush()
+    if room is not None:
+        room.schedule_version += 1
+        db.session.flush()
 
 
 def _check_bookable(
@@ -99,7 +106,35 @@ def _clash(therapist: Therapist, start: datetime, until: datetime, exclude=None)
     return db.session.scalars(query.limit(1)).first()
 
 
-def _write_guarded(therapist: Therapist, apply: Callable[[], None]) -> None:
+def _room_clash(room: Room, start: datetime, until: datetime, exclude=None) -> Appointment:
+    query = select(Appointment).where(
+        Appointment.room_id == room.id,
+        Appointment.status != AppointmentStatus.CANCELLED,
+        Appointment.starts_at < until,
+        Appointment.blocked_until > start,
+    )
+    if exclude is not None:
+        query = query.where(Appointment.id != exclude.id)
+    return db.session.scalars(query.order_by(Appointment.starts_at).limit(1)).first()
+
+
+def _check_room_free(
+    clinic: Clinic, room: Room | None, start: datetime, until: datetime, exclude=None
+) -> None:
+    """Refuse a room that another live appointment uses for part of that time (its buffer too)."""
+    if room is None:
+        return
+    taken = _room_clash(room, start, until, exclude)
+    if taken is not None:
+        tz = clinic.tz
+        raise SlotTaken(
+            f"{room.name} is already booked from {display.time(taken.starts_at, tz)} to "
+            f"{display.time(taken.blocked_until, tz)} on {display.weekday_day(taken.starts_at, tz)}"
+            ": choose another room or time."
+        )
+
+
+def _write_guarded(therapist: Therapist, room: Room | None, apply: Callable[[], None]) -> None:
     """Apply and flush a change inside a savepoint where PostgreSQL itself may refuse an overlap.
 
     The change is applied inside the savepoint because opening one flushes what is pending.
@@ -113,6 +148,8 @@ def _write_guarded(therapist: Therapist, apply: Callable[[], None]) -> None:
             apply()
             db.session.flush()
     except IntegrityError as error:
+        if room is not None and "appointment_room_no_overlap" in str(error.orig):
+            raise SlotTaken(f"{room.name} was booked at that time a moment ago.") from error
         if "appointment_no_overlap" in str(error.orig):
             raise SlotTaken(
                 f"{therapist.display_name} was booked at that time a moment ago."
@@ -136,9 +173,10 @@ def book(
     _check_bookable(clinic, therapist, service, location, room, starts_at)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
     blocked_until = ends_at + timedelta(minutes=service.buffer_minutes)
-    _lock_schedule(therapist)
+    _lock_schedule(therapist, room)
     if _clash(therapist, starts_at, blocked_until) is not None:
         raise SlotTaken(f"{therapist.display_name} is already booked at that time.")
+    _check_room_free(clinic, room, starts_at, blocked_until)
     local_day = starts_at.astimezone(clinic.tz).date()
     appointment = Appointment(
         price_minor=price_for(service, local_day, therapist.tier_id),
@@ -153,7 +191,7 @@ def book(
         blocked_until=blocked_until,
         note=note,
     )
-    _write_guarded(therapist, lambda: db.session.add(appointment))
+    _write_guarded(therapist, room, lambda: db.session.add(appointment))
     return appointment
 
 
@@ -175,9 +213,10 @@ def reschedule(
     _check_bookable(clinic, therapist, service, location, room, starts_at)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
     blocked_until = ends_at + timedelta(minutes=service.buffer_minutes)
-    _lock_schedule(therapist)
+    _lock_schedule(therapist, room)
     if _clash(therapist, starts_at, blocked_until, exclude=appointment) is not None:
         raise SlotTaken(f"{therapist.display_name} is already booked at that time.")
+    _check_room_free(clinic, room, starts_at, blocked_until, exclude=appointment)
 
     def move() -> None:
         appointment.therapist_id = therapist.id
@@ -186,7 +225,7 @@ def reschedule(
         appointment.starts_at, appointment.ends_at = starts_at, ends_at
         appointment.blocked_until = blocked_until
 
-    _write_guarded(therapist, move)
+    _write_guarded(therapist, room, move)
     return appointment
 
 
@@ -232,9 +271,16 @@ def undo_check_in(appointment: Appointment) -> None:
     db.session.flush()
 
 
-def complete(appointment: Appointment, now: datetime | None = None) -> None:
+def complete(clinic: Clinic, appointment: Appointment, now: datetime | None = None) -> None:
+    """Complete a checked-in session once it has started (completing uses up a paid session)."""
+    now = now or utcnow()
+    if now < appointment.starts_at:
+        raise BookingError(
+            "This session has not started yet: it can be completed from "
+            f"{display.clock_on_day(appointment.starts_at, clinic.tz)}, its start time."
+        )
     _move(appointment, AppointmentStatus.COMPLETED)
-    appointment.completed_at = now or utcnow()
+    appointment.completed_at = now
     db.session.flush()
 
 
@@ -247,10 +293,12 @@ def mark_no_show(appointment: Appointment, now: datetime | None = None) -> None:
 
 def undo_no_show(appointment: Appointment) -> None:
     """Put a mistaken no-show back; its time must still be free."""
-    therapist = appointment.therapist
-    _lock_schedule(therapist)
+    therapist, room = appointment.therapist, appointment.room
+    _lock_schedule(therapist, room)
     if _clash(therapist, appointment.starts_at, appointment.blocked_until, exclude=appointment):
         raise SlotTaken("That time has been booked for someone else since.")
+    if room and _room_clash(room, appointment.starts_at, appointment.blocked_until, appointment):
+        raise SlotTaken(f"{room.name} has been booked for someone else at that time since.")
     _move(appointment, AppointmentStatus.BOOKED)
     db.session.flush()
 

@@ -220,6 +220,7 @@ def _edit_page(
         form=form,
         ticked=form.selected_regions(),
         error=error,
+        signing_blocked=notes.signing_blocked(appointment, g.clinic),
         red_flags=red_flags,
     ), status_code
 
