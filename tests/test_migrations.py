@@ -188,15 +188,15 @@ def test_upgrading_stops_and_names_rooms_already_double_booked(
     make_app, scratch_database_url, capsys
 ):
     """On PostgreSQL, 0007 cannot add the room's exclusion constraint over existing clashes: it
-    changes nothing and says which room and times to sort out first."""
+    changes nothing and says which room and times to sort out first. SQLite has no exclusion
+    constraint (booking.py's lock and check guard it): there the upgrade goes on and keeps both."""
     app = make_app(SQLALCHEMY_DATABASE_URI=scratch_database_url)
     ids = {name: uuid.uuid4() for name in ("clinic", "client", "site", "room", "service")}
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("SQLite has no exclusion constraints: booking.py is the guard there")
         upgrade(revision="0006_sessions")
         meta = MetaData()
         meta.reflect(db.engine)
+        sqlite = db.engine.dialect.name == "sqlite"
         now, cid = datetime.now(UTC), ids["clinic"]
         start = datetime(2026, 5, 4, 13, 15, tzinfo=UTC)
         rows = [
@@ -219,12 +219,15 @@ def test_upgrading_stops_and_names_rooms_already_double_booked(
         therapists = [uuid.uuid4(), uuid.uuid4()]
         with db.engine.begin() as connection:
             for table, values in rows:
-                connection.execute(meta.tables[table].insert(), _complete_row(meta, table, values))
+                connection.execute(
+                    meta.tables[table].insert(), _complete_row(meta, table, values, sqlite)
+                )
             for therapist_id in therapists:
                 connection.execute(
                     meta.tables["therapist"].insert(),
                     _complete_row(meta, "therapist", {"clinic_id": cid, "id": therapist_id,
-                                  "display_name": str(therapist_id)[:8], "created_at": now}),
+                                  "display_name": str(therapist_id)[:8], "created_at": now},
+                                  sqlite),
                 )  # fmt: skip
                 connection.execute(
                     meta.tables["appointment"].insert(),
@@ -234,8 +237,20 @@ def test_upgrading_stops_and_names_rooms_already_double_booked(
                         "location_id": ids["site"], "room_id": ids["room"], "starts_at": start,
                         "ends_at": start.replace(hour=14),
                         "blocked_until": start.replace(hour=14, minute=30),
-                        "status": "booked", "created_at": now}),
+                        "status": "booked", "created_at": now}, sqlite),
                 )  # fmt: skip
+        if sqlite:
+            upgrade(revision="0007_rooms")
+            with db.engine.connect() as connection:
+                kept = connection.execute(
+                    meta.tables["appointment"]
+                    .select()
+                    .where(meta.tables["appointment"].c.room_id == ids["room"])
+                ).all()
+            assert len(kept) == 2
+            db.session.remove()
+            db.engine.dispose()
+            return
         with pytest.raises(SystemExit):  # Flask-Migrate logs the error and exits
             upgrade()
         stopped = capsys.readouterr().err
@@ -248,9 +263,10 @@ def test_upgrading_stops_and_names_rooms_already_double_booked(
         db.engine.dispose()
 
 
-def _complete_row(meta: MetaData, table: str, values: dict) -> dict:
-    """Fill the other NOT NULL columns of a reflected table with plain defaults."""
-    filled = dict(values)
+def _complete_row(meta: MetaData, table: str, values: dict, sqlite: bool) -> dict:
+    """Fill the other NOT NULL columns of a reflected table with plain defaults; on SQLite, ids
+    as the Uuid type stores them there (CHAR(32) hex)."""
+    filled = {k: v.hex if sqlite and isinstance(v, uuid.UUID) else v for k, v in values.items()}
     for column in meta.tables[table].columns:
         if column.name in filled or column.nullable or column.server_default is not None:
             continue
