@@ -36,6 +36,7 @@ from .contraindications import (
     SITE_MAX,
     FlagLevel,
     flags_from_answers,
+    highest_level,
 )
 
 TEXT_MAX = 200
@@ -556,6 +557,7 @@ def submit(
         answers=answers,
         flags=flags,
         has_flags=bool(flags),
+        flag_level=level.value if (level := highest_level(flags)) else None,
         signed_name=signed_name,
         signed_by_guardian=bool(guardian),
         signed_at=now,
