@@ -243,6 +243,7 @@ def _add_intake(template, client, codes, sites, signed: datetime, rng) -> Intake
         answers=answers,
         flags=flags,
         has_flags=bool(flags),
+        flag_level=flags[0]["level"] if flags else None,
         signed_name=client.full_name,
         signed_at=signed,
         submitted_via=rng.choice(["email", "desk"]),

@@ -285,6 +285,7 @@ def add_intake(
                 answers=answers,
                 flags=flags,
                 has_flags=bool(flags),
+                flag_level=flags[0]["level"] if flags else None,
                 signed_name="Casey Client",
                 signed_at=signed_at or utcnow(),
                 submitted_via="desk",

@@ -317,6 +317,14 @@ def test_signature_needs_consent_a_typed_name_and_a_guardian_for_a_minor():
     }
     assert set(signature_errors(adult, Signature("x" * 121, False, True), today)) == {"signed_name"}
     assert "under 18" in signature_errors(child, ok, today)["guardian"]
-    assert signature_errors(child, Signature("Jo Runner", True, True), today) == {}
+    parent = Client(first_name="Jo", last_name="Runner")
+    assert signature_errors(child, Signature("Jo Runner", True, True), today, parent) == {}
+    assert (
+        "on record"
+        in signature_errors(child, Signature("Jo Runner", True, True), today)["guardian"]
+    )
+    assert set(signature_errors(adult, Signature("Mickey Mouse", False, True), today)) == {
+        "signed_name"
+    }
     sig = read_signature(MultiDict({"signed_name": "  Jo   Runner ", "guardian": "1"}))
     assert sig == Signature("Jo Runner", True, False)

@@ -4,7 +4,7 @@ and the public form behind it."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -380,23 +380,121 @@ def test_oversized_answers_are_refused_with_400(app, client, schedule, token):
     assert responses(app, schedule.clinic_id) == []
 
 
-def test_a_minor_needs_a_parent_or_guardian_to_sign(app, client, schedule, token):
-    def make_minor():
-        child = tenancy.find(Client, schedule.client_id)
-        child.date_of_birth = datetime.now(UTC).date() - timedelta(days=365 * 12)
+def _make_client(app, schedule, **values):
+    """Change the schedule's client (Ada Runner); `parent` adds Jo Runner as her guardian."""
+
+    def change():
+        client = tenancy.find(Client, schedule.client_id)
+        if values.pop("parent", False):
+            parent = Client(first_name="Jo", last_name="Runner", email="jo@example.com")
+            db.session.add(parent)
+            db.session.flush()
+            client.guardian_id = parent.id
+        for name, value in values.items():
+            setattr(client, name, value)
         db.session.commit()
 
-    with_clinic(app, schedule.clinic_id, make_minor)
-    page = client.get(f"/intake/{token}")
-    assert "Ada is under 18, so a parent or guardian must sign." in page.get_data(as_text=True)
+    with_clinic(app, schedule.clinic_id, change)
+
+
+def test_a_minor_needs_a_parent_or_guardian_to_sign(app, client, schedule, token):
+    twelve = datetime.now(UTC).date() - timedelta(days=365 * 12)
+    _make_client(app, schedule, date_of_birth=twelve, parent=True)
+    page = client.get(f"/intake/{token}").get_data(as_text=True)
+    assert "Ada is under 18, so a parent or guardian must sign." in page
+    assert 'data-testid="guardian-option"' in page
     refused = client.post_form(f"/intake/{token}", good_form())
     assert refused.status_code == 400
     assert "a parent or guardian must sign" in refused.get_data(as_text=True)
+    # The box ticked, but the child's own name, or anyone else's: not the parent on record.
+    for name in ("Ada Runner", "Mickey Mouse"):
+        refused = client.post_form(f"/intake/{token}", good_form(guardian="1", signed_name=name))
+        assert refused.status_code == 400
+        text = refused.get_data(as_text=True)
+        assert "parent or guardian the clinic has on record for Ada" in text
+        assert "Jo Runner" not in text  # the name on record is never shown
     assert responses(app, schedule.clinic_id) == []
+    signed = client.post_form(f"/intake/{token}", good_form(guardian="1", signed_name="jo  RUNNER"))
+    assert signed.status_code == 200
+    (stored,) = responses(app, schedule.clinic_id)
+    assert stored.signed_by_guardian is True and stored.signed_name == "jo RUNNER"
+
+
+def test_a_minor_with_no_parent_on_record_cannot_be_signed_for_by_anyone(
+    app, client, schedule, token
+):
+    _make_client(app, schedule, date_of_birth=datetime.now(UTC).date() - timedelta(days=4000))
+    refused = client.post_form(f"/intake/{token}", good_form(guardian="1", signed_name="Jo Runner"))
+    assert refused.status_code == 400
+    assert "Ada has no parent or guardian on record yet" in refused.get_data(as_text=True)
+    assert responses(app, schedule.clinic_id) == []
+
+
+@pytest.mark.parametrize("name", ["Mickey Mouse", "Ada", "Ada Runnerr", "Jo Runner"])
+def test_an_adult_signs_with_her_own_name_only(app, client, schedule, token, name):
+    _make_client(app, schedule, date_of_birth=date(1990, 5, 1), parent=True)
+    page = client.get(f"/intake/{token}").get_data(as_text=True)
+    assert 'data-testid="guardian-option"' not in page  # an adult by date of birth
+    # A forged guardian tick changes nothing: she signs for herself.
+    refused = client.post_form(f"/intake/{token}", good_form(guardian="1", signed_name=name))
+    assert refused.status_code == 400
+    assert "Type your full name (first and last name) as the clinic has it" in (
+        refused.get_data(as_text=True)
+    )
+    assert responses(app, schedule.clinic_id) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["Ada Runner", "  ada   runner ", "ADA RUNNER", "Áda Rünner", "Ada Runner\t"]
+)
+def test_the_name_matches_ignoring_case_accents_and_extra_spaces(
+    app, client, schedule, token, name
+):
+    signed = client.post_form(f"/intake/{token}", good_form(signed_name=name, guardian="1"))
+    assert signed.status_code == 200, signed.get_data(as_text=True)
+    (stored,) = responses(app, schedule.clinic_id)
+    assert stored.signed_by_guardian is False  # no date of birth, no parent: no guardian option
+
+
+def test_accents_and_curly_apostrophes_in_the_record_match_plain_typing(
+    app, client, schedule, token
+):
+    _make_client(app, schedule, first_name="Jamie", last_name="O\u2019Bri\u00e9n")
+    page = client.post_form(f"/intake/{token}", good_form(signed_name="Mickey Mouse"))
+    assert page.status_code == 400
+    assert "only Jamie can sign this form" in page.get_data(as_text=True)
+    signed = client.post_form(f"/intake/{token}", good_form(signed_name="jamie o'brien"))
+    assert signed.status_code == 200
+
+
+def test_without_a_date_of_birth_a_linked_parent_or_the_client_may_sign(app, client, schedule):
+    _make_client(app, schedule, parent=True)
+    token = make_link(app, schedule.clinic_id, schedule.client_id)
+    page = client.get(f"/intake/{token}").get_data(as_text=True)
+    assert 'data-testid="guardian-option"' in page and "is under 18" not in page
+    refused = client.post_form(
+        f"/intake/{token}", good_form(guardian="1", signed_name="Ada Runner")
+    )
+    assert refused.status_code == 400
     signed = client.post_form(f"/intake/{token}", good_form(guardian="1", signed_name="Jo Runner"))
     assert signed.status_code == 200
     (stored,) = responses(app, schedule.clinic_id)
-    assert stored.signed_by_guardian is True and stored.signed_name == "Jo Runner"
+    assert stored.signed_by_guardian is True
+    other = make_link(app, schedule.clinic_id, schedule.client_id)
+    assert client.post_form(f"/intake/{other}", good_form()).status_code == 200  # Ada herself
+
+
+def test_submit_itself_refuses_a_name_that_is_not_the_clients(app, schedule):
+    token = make_link(app, schedule.clinic_id, schedule.client_id)
+
+    def attempt():
+        link = intake.open_link(token)
+        template = current_template()
+        with pytest.raises(intake.IntakeError, match="only Ada can sign"):
+            clinic = db.session.get(Clinic, link.clinic_id)
+            intake.submit(link, template, {}, "Mickey Mouse", False, None, clinic=clinic)
+
+    with_clinic(app, schedule.clinic_id, attempt)
 
 
 def test_script_bearing_answers_are_stored_as_typed_and_shown_escaped(app, client, schedule, token):

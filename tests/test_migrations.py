@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 
@@ -273,3 +274,69 @@ def _complete_row(meta: MetaData, table: str, values: dict, sqlite: bool) -> dic
         python_type = column.type.python_type
         filled[column.name] = {bool: False, int: 0, str: "", dict: {}, list: []}.get(python_type)
     return filled
+
+
+def test_upgrading_to_flag_level_reads_each_intakes_level_with_the_apps_keys(
+    make_app, scratch_database_url
+):
+    """0008 backfills flag_level by decrypting the flags with the configured keys; an intake it
+    cannot decrypt keeps NULL (unknown), and one without flags keeps NULL (none)."""
+    from clinic_saas.crypto import encrypt_text
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=scratch_database_url)
+    clinic_id, client_id, template_id = (uuid.uuid4() for _ in range(3))
+    absolute, local, unreadable, clean = (uuid.uuid4() for _ in range(4))
+    with app.app_context():
+        upgrade(revision="0006_sessions")
+        meta = MetaData()
+        meta.reflect(db.engine)
+        sqlite = db.engine.dialect.name == "sqlite"
+
+        def key(value: uuid.UUID):
+            return value.hex if sqlite else value
+
+        def intake(ident, flags, token=None):
+            return {"clinic_id": key(clinic_id), "id": key(ident), "client_id": key(client_id),
+                    "template_id": key(template_id), "answers": encrypt_text("{}"),
+                    "flags": token or encrypt_text(json.dumps(flags)), "has_flags": bool(flags),
+                    "signed_name": "Ada Runner", "signed_by_guardian": False,
+                    "signed_at": datetime.now(UTC), "submitted_via": "desk"}  # fmt: skip
+
+        with db.engine.begin() as connection:
+            connection.execute(
+                meta.tables["clinic"].insert(),
+                {"id": key(clinic_id), "name": "Old", "slug": "old", "timezone": "Europe/London",
+                 "currency": "GBP", "country": "GB", "active": True,
+                 "created_at": datetime.now(UTC)},
+            )  # fmt: skip
+            connection.execute(
+                meta.tables["client"].insert(),
+                {"clinic_id": key(clinic_id), "id": key(client_id), "first_name": "Ada",
+                 "last_name": "Runner", "created_at": datetime.now(UTC)},
+            )  # fmt: skip
+            connection.execute(
+                meta.tables["intake_template"].insert(),
+                {"clinic_id": key(clinic_id), "id": key(template_id), "version": 1,
+                 "title": "Intake", "questions": [], "consent_text": "I agree.",
+                 "created_at": datetime.now(UTC)},
+            )  # fmt: skip
+            connection.execute(
+                meta.tables["intake_response"].insert(),
+                [
+                    intake(absolute, [{"level": "doctor"}, {"level": "absolute"}]),
+                    intake(local, [{"level": "caution"}, {"level": "local"}]),
+                    intake(unreadable, [{"level": "absolute"}], token="not-a-fernet-token"),
+                    intake(clean, []),
+                ],
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            table = MetaData()
+            table.reflect(connection, only=["intake_response"])
+            rows = connection.execute(
+                select(table.tables["intake_response"].c["id", "has_flags", "flag_level"])
+            ).all()
+        levels = {uuid.UUID(str(r.id)) if sqlite else r.id: r.flag_level for r in rows}
+        assert levels == {absolute: "absolute", local: "local", unreadable: None, clean: None}
+        db.session.remove()
+        db.engine.dispose()

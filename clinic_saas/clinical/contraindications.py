@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 
 class FlagLevel(enum.StrEnum):
@@ -42,21 +43,50 @@ class FlagLevel(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Condition:
+    """One box of the checklist. `lasts` is set for a time-bound condition (fever today, an injury
+    under 72 hours, surgery in the last 3 months...): once that long has passed since the intake
+    reported it, the flag asks the therapist to reassess instead of stating it as current."""
+
     code: str
     label: str
     level: FlagLevel
     asks_site: bool = False
+    lasts: timedelta | None = None
 
 
+ONE_DAY = timedelta(days=1)
+
+# Time-bound conditions say when they stop being current: fever and being under the influence
+# "today" (a day), contagious illness (two weeks), an acute injury (72 hours), recent surgery
+# (3 months, as 91 days).
 CONDITIONS: tuple[Condition, ...] = (
-    Condition("fever", "Fever or feeling unwell today", FlagLevel.ABSOLUTE),
-    Condition("contagious", "Contagious illness or skin infection", FlagLevel.ABSOLUTE),
-    Condition("influence", "Under the influence of alcohol or drugs", FlagLevel.ABSOLUTE),
+    Condition("fever", "Fever or feeling unwell today", FlagLevel.ABSOLUTE, lasts=ONE_DAY),
+    Condition(
+        "contagious",
+        "Contagious illness or skin infection",
+        FlagLevel.ABSOLUTE,
+        lasts=timedelta(days=14),
+    ),
+    Condition(
+        "influence", "Under the influence of alcohol or drugs", FlagLevel.ABSOLUTE, lasts=ONE_DAY
+    ),
     Condition("haemophilia", "Haemophilia or another bleeding disorder", FlagLevel.ABSOLUTE),
-    Condition("acute_injury", "Acute injury less than 72 hours old", FlagLevel.ABSOLUTE, True),
+    Condition(
+        "acute_injury",
+        "Acute injury less than 72 hours old",
+        FlagLevel.ABSOLUTE,
+        True,
+        lasts=timedelta(hours=72),
+    ),
     Condition("organ_disease", "Advanced liver, kidney or respiratory disease", FlagLevel.ABSOLUTE),
     Condition("dvt", "Deep vein thrombosis or blood clots", FlagLevel.LOCAL, True),
-    Condition("recent_surgery", "Surgery in the last 3 months", FlagLevel.LOCAL, True),
+    Condition(
+        "recent_surgery",
+        "Surgery in the last 3 months",
+        FlagLevel.LOCAL,
+        True,
+        lasts=timedelta(days=91),
+    ),
     Condition("open_wound", "Open wounds or cuts", FlagLevel.LOCAL, True),
     Condition("burn", "Burns, including sunburn", FlagLevel.LOCAL, True),
     Condition("fracture", "Fracture, healing or suspected", FlagLevel.LOCAL, True),
@@ -121,6 +151,26 @@ def describe(flag: dict) -> str:
     else:
         head = level.advice
     return f"{level.label}: {head} ({flag['label']})"
+
+
+def lapsed(flag: dict, reported_at: datetime, at: datetime) -> bool:
+    """Whether a time-bound flag reported at `reported_at` has outlived its window by `at` (an
+    appointment's start). Flags of other conditions never lapse."""
+    condition = BY_CODE.get(flag.get("code"))
+    lasts = condition.lasts if condition is not None else None
+    return lasts is not None and at >= reported_at + lasts
+
+
+def describe_reported(flag: dict, reported_on: str, *, lapsed: bool) -> str:
+    """The line for an appointment, with the day the intake reported the flag:
+    "Absolute: no treatment today (Fever or feeling unwell today), reported on 1 Dec"; or, once a
+    time-bound condition's window has passed by the appointment,
+    "Acute injury less than 72 hours old (right ankle), reported on 1 Dec: reassess before
+    treating"."""
+    if not lapsed:
+        return f"{describe(flag)}, reported on {reported_on}"
+    site = f" ({flag['site']})" if flag.get("site") else ""
+    return f"{flag['label']}{site}, reported on {reported_on}: reassess before treating"
 
 
 def highest_level(flags: list[dict]) -> FlagLevel | None:

@@ -16,18 +16,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import display
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Clinic, FlagAcknowledgement, Membership, User
 from ..models.base import utcnow
 from ..permissions import can, may_treat
 from ..refusals import Refusal
 from . import audit, status
-from .contraindications import FlagLevel, describe
+from .contraindications import FlagLevel, describe, describe_reported, lapsed
 from .status import IntakeState, IntakeSummary
 
 # Appointments where nobody is treated need no acknowledgement.
@@ -40,10 +41,13 @@ class AcknowledgementError(Refusal):
 
 @dataclass(frozen=True)
 class FlagLine:
-    """One red flag as the therapist reads it: "Local: avoid the left calf (Varicose veins)"."""
+    """One red flag as the therapist reads it for one appointment, with the day it was reported:
+    "Local: avoid the left calf (Varicose veins), reported on 1 Dec"; `lapsed` when a time-bound
+    condition's window has passed by the appointment ("...: reassess before treating")."""
 
     level: FlagLevel
     text: str
+    lapsed: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,9 @@ class RedFlags:
     """The red flags of the clients of some appointments, as the current member may see them."""
 
     clinical: bool
+    tz: tzinfo | None = None
     summaries: dict[uuid.UUID, IntakeSummary] = field(default_factory=dict)
-    lines: dict[uuid.UUID, list[FlagLine]] = field(default_factory=dict)
+    flags: dict[uuid.UUID, list[dict]] = field(default_factory=dict)  # decrypted, per client
     acknowledgements: dict[uuid.UUID, Acknowledged] = field(default_factory=dict)
 
     def summary(self, appointment: Appointment) -> IntakeSummary:
@@ -68,7 +73,11 @@ class RedFlags:
         return found or IntakeSummary(appointment.client_id, IntakeState.MISSING)
 
     def lines_for(self, appointment: Appointment) -> list[FlagLine]:
-        return self.lines.get(appointment.client_id, []) if self.clinical else []
+        """The client's flags as they stand at this appointment (a lapsed one says reassess)."""
+        flags = self.flags.get(appointment.client_id) if self.clinical else None
+        if not flags:
+            return []
+        return lines_of(flags, self.summary(appointment).signed_at, appointment.starts_at, self.tz)
 
     def acknowledged(self, appointment: Appointment) -> Acknowledged | None:
         """The acknowledgement of the client's latest intake (an older one no longer counts)."""
@@ -92,8 +101,30 @@ class RedFlags:
         return self.needs_acknowledgement(appointment) and may_treat(appointment)
 
 
-def lines_of(flags: list[dict]) -> list[FlagLine]:
-    return [FlagLine(FlagLevel(f["level"]), describe(f)) for f in flags]
+def reported_on(reported_at: datetime, at: datetime, tz: tzinfo | None) -> str:
+    """ "1 Dec", or "1 Dec 2030" when reported in another year than the appointment's."""
+    if reported_at.astimezone(tz).year == at.astimezone(tz).year:
+        return display.day_month(reported_at, tz)
+    return display.day(reported_at, tz)
+
+
+def lines_of(
+    flags: list[dict],
+    reported_at: datetime | None = None,
+    at: datetime | None = None,
+    tz: tzinfo | None = None,
+) -> list[FlagLine]:
+    """The lines of these flags for an appointment at `at`, reported by the intake signed at
+    `reported_at` (without them: the catalogue's wording alone)."""
+    if reported_at is None or at is None:
+        return [FlagLine(FlagLevel(f["level"]), describe(f)) for f in flags]
+    day = reported_on(reported_at, at, tz)
+    lines = []
+    for flag in flags:
+        gone = lapsed(flag, reported_at, at)
+        text = describe_reported(flag, day, lapsed=gone)
+        lines.append(FlagLine(FlagLevel(flag["level"]), text, gone))
+    return lines
 
 
 def load(
@@ -110,7 +141,7 @@ def load(
     back with its audit events and so may show no clinical content).
     """
     appointments = [a for a in appointments if a.status != AppointmentStatus.CANCELLED]
-    result = RedFlags(clinical=decrypt is not False and can("clinical.read"))
+    result = RedFlags(clinical=decrypt is not False and can("clinical.read"), tz=clinic.tz)
     if not appointments:
         return result
     result.summaries = status.summaries([a.client_id for a in appointments], clinic=clinic, now=now)
@@ -126,8 +157,8 @@ def load(
             if s.has_flags and s.client_id in readable
         }
         decrypted = status.flags_of(flagged)
-        result.lines = {flagged[rid]: lines_of(flags) for rid, flags in decrypted.items()}
-        shown = [cid for cid, lines in result.lines.items() if lines]
+        result.flags = {flagged[rid]: flags for rid, flags in decrypted.items()}
+        shown = [cid for cid, flags in result.flags.items() if flags]
         if shown:
             audit.record_many("flags.view", shown)
     result.acknowledgements = _acknowledgements([a.id for a in appointments])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -35,6 +36,7 @@ from .contraindications import (
     SITE_MAX,
     FlagLevel,
     flags_from_answers,
+    highest_level,
 )
 
 TEXT_MAX = 200
@@ -54,6 +56,19 @@ TOKEN_MAX = 500  # a real token is about 200 characters
 # A link's secret as new_secret() makes it (URL-safe base64, 43 characters); anything else in a
 # signed token is forged or garbled, and is refused before it is hashed.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+# Typographic apostrophes and dashes, as phones type them, compare as the plain ones.
+_PUNCTUATION_STYLES = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+    }
+)
 
 # Line breaks and tabs are kept in long answers; other control characters never are.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -313,8 +328,31 @@ def read_signature(form: Mapping) -> Signature:
     )
 
 
-def signature_errors(client: Client, signature: Signature, today: date) -> dict[str, str]:
-    """Consent ticked, a typed name of 2-120 characters, and a parent or guardian for a minor."""
+def _comparable(name: str) -> str:
+    """A name as signatures are compared: case, accents, apostrophe and dash styles and extra
+    spaces ignored ("  JAMIE  o-curly-apostrophe-brien" reads as "jamie o'brien")."""
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.translate(_PUNCTUATION_STYLES)
+    return " ".join(text.casefold().split())
+
+
+def guardian_option(client: Client, guardian: Client | None, today: date) -> bool:
+    """Whether a parent or guardian may sign: the client is a minor by date of birth, or has no
+    date of birth and a parent or guardian on record."""
+    if client.date_of_birth is not None:
+        return client.is_minor_on(today)
+    return guardian is not None
+
+
+def signature_errors(
+    client: Client, signature: Signature, today: date, guardian: Client | None = None
+) -> dict[str, str]:
+    """Consent ticked, and a typed name of 2-120 characters that is the client's own name, or
+    for a minor the name of the parent or guardian on record (`guardian`), with the box ticked.
+
+    The messages never say what name is on record: whoever holds the link learns nothing.
+    """
     errors = {}
     if not signature.consent:
         errors["consent"] = "Tick the box to confirm that you agree."
@@ -323,11 +361,31 @@ def signature_errors(client: Client, signature: Signature, today: date) -> dict[
         errors["signed_name"] = (
             f"Type your full name to sign ({SIGNATURE_MIN} to {SIGNATURE_MAX} characters)."
         )
-    if client.is_minor_on(today) and not signature.guardian:
+    guardian = guardian if guardian is not None and guardian.erased_at is None else None
+    minor = client.is_minor_on(today)
+    by_guardian = signature.guardian and guardian_option(client, guardian, today)
+    if minor and not signature.guardian:
         errors["guardian"] = (
             f"{client.first_name} is under 18: a parent or guardian must sign. Tick the box "
             "and type the parent's or guardian's name."
         )
+    elif by_guardian and guardian is None:
+        errors["guardian"] = (
+            f"{client.first_name} has no parent or guardian on record yet: ask the clinic to add "
+            "them, then sign with their name."
+        )
+    elif "signed_name" not in errors:
+        typed = _comparable(signature.name)
+        if by_guardian and typed != _comparable(guardian.full_name):
+            errors["signed_name"] = (
+                f"Type the full name of the parent or guardian the clinic has on record for "
+                f"{client.first_name}, as the clinic has it."
+            )
+        elif not by_guardian and typed != _comparable(client.full_name):
+            errors["signed_name"] = (
+                "Type your full name (first and last name) as the clinic has it: only "
+                f"{client.first_name} can sign this form."
+            )
     return errors
 
 
@@ -469,10 +527,12 @@ def submit(
     if client is None:
         raise IntakeError("This link no longer names a client.")
     signed_name = _clean(signed_name)
-    if not SIGNATURE_MIN <= len(signed_name) <= SIGNATURE_MAX:
-        raise IntakeError("A typed signature of 2 to 120 characters is needed.")
-    if client.is_minor_on(today_in(clinic)) and not guardian:
-        raise IntakeError("A parent or guardian must sign for a client under 18.")
+    parent = tenancy.find(Client, client.guardian_id) if client.guardian_id else None
+    today = today_in(clinic)
+    guardian = bool(guardian) and guardian_option(client, parent, today)
+    problems = signature_errors(client, Signature(signed_name, guardian, True), today, parent)
+    if problems:
+        raise IntakeError(" ".join(problems.values()))
     now = utcnow()
     claimed = db.session.execute(
         update(IntakeLink)
@@ -497,6 +557,7 @@ def submit(
         answers=answers,
         flags=flags,
         has_flags=bool(flags),
+        flag_level=level.value if (level := highest_level(flags)) else None,
         signed_name=signed_name,
         signed_by_guardian=bool(guardian),
         signed_at=now,

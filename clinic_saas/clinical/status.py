@@ -1,6 +1,7 @@
 """Where each client's intake stands: missing, outdated or current, and whether it raised flags.
 
-What this module returns from plain columns (status, dates, has_flags) is what the desk may see.
+What this module returns from plain columns (status, dates, has_flags, flag_level) is what the
+desk may see.
 The flags themselves are decrypted only by `flags_of`, which callers use for roles that may read
 clinical content, and which they audit.
 """
@@ -42,6 +43,13 @@ class IntakeSummary:
     response_id: uuid.UUID | None = None
     signed_at: datetime | None = None
     has_flags: bool = False
+    flag_level: str | None = None
+
+    @property
+    def stops_treatment(self) -> bool:
+        """Whether the desk is warned: the latest intake has an absolute flag, or a flag whose
+        level an old row does not record (None with has_flags: assume the worst)."""
+        return self.has_flags and self.flag_level in (None, "absolute")
 
     @property
     def needs_attention(self) -> bool:
@@ -68,6 +76,7 @@ def summaries(
             IntakeResponse.client_id,
             IntakeResponse.signed_at,
             IntakeResponse.has_flags,
+            IntakeResponse.flag_level,
             func.row_number()
             .over(
                 partition_by=IntakeResponse.client_id,
@@ -79,17 +88,23 @@ def summaries(
         .subquery()
     )
     rows = db.session.execute(
-        select(ranked.c.id, ranked.c.client_id, ranked.c.signed_at, ranked.c.has_flags).where(
-            ranked.c.rank == 1
-        )
+        select(
+            ranked.c.id,
+            ranked.c.client_id,
+            ranked.c.signed_at,
+            ranked.c.has_flags,
+            ranked.c.flag_level,
+        ).where(ranked.c.rank == 1)
     )
-    for response_id, client_id, signed_at, has_flags in rows:
+    for response_id, client_id, signed_at, has_flags, flag_level in rows:
         state = (
             IntakeState.OUTDATED
             if _outdated(signed_at, now, clinic.intake_valid_months)
             else IntakeState.CURRENT
         )
-        result[client_id] = IntakeSummary(client_id, state, response_id, signed_at, has_flags)
+        result[client_id] = IntakeSummary(
+            client_id, state, response_id, signed_at, has_flags, flag_level
+        )
     return result
 
 

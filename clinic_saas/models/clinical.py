@@ -88,6 +88,11 @@ class IntakeResponse(TenantScoped):
     # Contraindications found in the answers: [{"level", "code", "label", "site", "detail"}].
     flags: Mapped[list[dict]] = mapped_column(EncryptedJSON)
     has_flags: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The most serious flag's level ("absolute", "local", "doctor", "caution"), or None without
+    # flags. It says no more than has_flags does to the desk: that a flag exists and whether it
+    # stops treatment, never which condition. None with has_flags: an intake stored before the
+    # column existed whose flags the migration could not read (see 0008_flag_level).
+    flag_level: Mapped[str | None] = mapped_column(String(10))
     signed_name: Mapped[str] = mapped_column(String(120))
     signed_by_guardian: Mapped[bool] = mapped_column(default=False, server_default=false())
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,6 +9,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from ... import display
 from ...clients import ClientError, create_client, search_clients
 from ...clinic_time import FIRST_DAY, LAST_DAY
+from ...clinical import status
 from ...menu.services import active_services
 from ...models import Appointment, AppointmentStatus, Client, Location, Room, Service, Therapist
 from ...permissions import requires
@@ -28,6 +29,10 @@ from .forms import (
     RescheduleForm,
 )
 from .routes import _appointment_or_404, _local, _today, bp
+
+# What the desk is told when the client's latest intake has an absolute flag: that one exists,
+# never which (reception may not read clinical content).
+RED_FLAG_WARNING = "This client has a red flag: the therapist must review it before treatment."
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -195,6 +200,8 @@ def _book():
         f"{display.long_day(starts, tz)} at {display.time(starts, tz)}.",
         "success",
     )
+    if status.summary(client.id, clinic=g.clinic).stops_treatment:
+        flash(RED_FLAG_WARNING, "warning")  # from plain columns: no clinical detail is read
     return redirect(url_for(".day", date=_local(appointment.starts_at).date().isoformat()))
 
 

@@ -38,7 +38,14 @@ def _private(response, status: int):
     return response
 
 
+def _guardian_of(client: Client) -> Client | None:
+    """The parent or guardian on record, who signs for a minor."""
+    parent = tenancy.find(Client, client.guardian_id) if client.guardian_id else None
+    return parent if parent is not None and parent.erased_at is None else None
+
+
 def _form_page(link, client, template, answers, errors, signature, status, notice=None):
+    today = today_in(g.clinic)
     return _private(
         render_template(
             "intake_public/form.html",
@@ -50,7 +57,8 @@ def _form_page(link, client, template, answers, errors, signature, status, notic
             answers=intake.prefill(template.questions, answers),
             errors=errors,
             signature=signature,
-            is_minor=client.is_minor_on(today_in(g.clinic)),
+            is_minor=client.is_minor_on(today),
+            guardian_option=intake.guardian_option(client, _guardian_of(client), today),
             notice=notice,
             form_error=errors.get(intake.FORM_ERROR),
         ),
@@ -90,7 +98,9 @@ def fill(token: str):
         signature = replace(signature, consent=False)
         return _form_page(link, client, template, answers, {}, signature, 409, FORM_CHANGED)
     answers, errors = intake.parse_answers(template, request.form)
-    errors.update(intake.signature_errors(client, signature, today_in(g.clinic)))
+    errors.update(
+        intake.signature_errors(client, signature, today_in(g.clinic), _guardian_of(client))
+    )
     if errors:
         return _form_page(link, client, template, answers, errors, signature, 400)
     try:
