@@ -18,7 +18,7 @@ from collections.abc import Callable
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
-from .models import Appointment, Role
+from .models import Appointment, Role, Therapist
 
 OWNER, MANAGER, RECEPTIONIST, THERAPIST = (
     Role.OWNER,
@@ -38,6 +38,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "roster.manage": frozenset({OWNER, MANAGER}),
     "appointments.view": EVERYONE,
     "appointments.manage": frozenset({OWNER, MANAGER, RECEPTIONIST}),
+    # Book a client into one's own calendar (a therapist's next visit with a client); with
+    # appointments.manage, into anyone's. The booking domain refuses a therapist the others.
+    "appointments.book_own": EVERYONE,
     # Check in and complete: therapists only their own appointments (checked in the view).
     "appointments.attend": EVERYONE,
     "menu.view": EVERYONE,
@@ -104,6 +107,14 @@ def may_attend(appointment: Appointment) -> bool:
     if membership.role != Role.THERAPIST:
         return True
     return appointment.therapist.membership_id == membership.id
+
+
+def may_book_with(therapist: Therapist) -> bool:
+    """Book into this therapist's calendar: the desk anyone's, a therapist only their own."""
+    membership = g.get("membership")
+    if membership is None or not can("appointments.book_own"):
+        return False
+    return can("appointments.manage") or therapist.membership_id == membership.id
 
 
 def may_treat(appointment: Appointment) -> bool:

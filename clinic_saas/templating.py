@@ -19,7 +19,7 @@ from .clinical import intake
 from .menu.pricing import price_for
 from .models import Clinic, Service
 from .navigation import clinic_nav
-from .permissions import can
+from .permissions import can, may_book_with
 
 NOT_PRICED = "not priced yet"
 
@@ -129,6 +129,7 @@ FILTERS = {
 
 GLOBALS = {
     "can": can,
+    "may_book_with": may_book_with,
     "clinic_nav": clinic_nav,
     "current_clinic": lambda: g.get("clinic"),
     "current_membership": lambda: g.get("membership"),

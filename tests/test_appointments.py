@@ -504,12 +504,16 @@ def _insert_appointment(schedule, therapist_id, starts_at, minutes=60, buffer=15
     return appointment.id
 
 
-def test_a_therapist_cannot_book_cancel_or_move(app, client, auth, clinic_a, schedule):
+def test_a_therapist_cannot_book_for_others_cancel_or_move(app, client, auth, clinic_a, schedule):
     appointment_id = add_appointment(app, schedule, at(MONDAY, 10))
+    other = _add_therapist(app, schedule, "Olu Other")
     _link_login(app, schedule, clinic_a)
     auth.login_as("therapist", clinic_a)
-    assert client.get(f"{BOOK}/new").status_code == 403
-    assert _book(client, schedule, at(MONDAY, 12)).status_code == 403
+    assert client.get(f"{BOOK}/new").status_code == 200  # their own calendar only
+    theirs = _slot(schedule, at(MONDAY, 12), other)
+    existing = str(schedule.client_id)
+    assert _book(client, schedule, at(MONDAY, 12), slot=theirs, client=existing).status_code == 403
+    assert _book(client, schedule, at(MONDAY, 12)).status_code == 400  # the desk adds clients
     assert client.post_form(f"{BOOK}/{appointment_id}/cancel", {}).status_code == 403
     assert client.get(f"{BOOK}/{appointment_id}/reschedule").status_code == 403
     assert _appointment(app, schedule, appointment_id).status == AppointmentStatus.BOOKED

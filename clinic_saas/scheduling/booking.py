@@ -26,6 +26,7 @@ from ..models import (
     Clinic,
     Location,
     Membership,
+    Role,
     Room,
     Service,
     ServiceTherapist,
@@ -43,6 +44,20 @@ class BookingError(Refusal):
 
 class SlotTaken(BookingError, Conflict):
     """The therapist is already busy then (HTTP 409)."""
+
+
+class NotYourCalendar(BookingError):
+    """A therapist booking into another therapist's calendar (HTTP 403)."""
+
+    status = 403
+
+
+def check_calendar(therapist: Therapist, booked_by: Membership | None) -> None:
+    """A therapist books only into their own calendar; the desk, owners and managers anyone's."""
+    if booked_by is None or booked_by.role != Role.THERAPIST:
+        return
+    if therapist.membership_id != booked_by.id:
+        raise NotYourCalendar("You can book only into your own calendar.")
 
 
 def _lock_schedule(therapist: Therapist, room: Room | None = None) -> None:
@@ -169,7 +184,9 @@ def book(
     booked_by: Membership | None = None,
     note: str | None = None,
 ) -> Appointment:
-    """Book a client in, or raise BookingError (SlotTaken when the time is no longer free)."""
+    """Book a client in, or raise BookingError (SlotTaken when the time is no longer free;
+    NotYourCalendar when a therapist books for another therapist)."""
+    check_calendar(therapist, booked_by)
     _check_bookable(clinic, therapist, service, location, room, starts_at)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
     blocked_until = ends_at + timedelta(minutes=service.buffer_minutes)

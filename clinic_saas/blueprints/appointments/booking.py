@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from ... import display
 from ...clients import ClientError, create_client, search_clients
 from ...clinic_time import FIRST_DAY, LAST_DAY
 from ...clinical import status
+from ...extensions import db
 from ...menu.services import active_services
 from ...models import Appointment, AppointmentStatus, Client, Location, Room, Service, Therapist
-from ...permissions import requires
+from ...permissions import can, requires
 from ...scheduling import booking
 from ...scheduling.booking import BookingError, SlotTaken
 from ...scheduling.free_times import SlotChoice, free_times, next_free_day, slot_groups
@@ -36,7 +38,7 @@ RED_FLAG_WARNING = "This client has a red flag: the therapist must review it bef
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@requires("appointments.manage")
+@requires("appointments.book_own")
 def new():
     if request.method == "POST":
         return _book()
@@ -45,15 +47,36 @@ def new():
     return _find_page()
 
 
+def _own_calendar() -> Therapist | None:
+    """The member's own therapist profile when they may book only into it (a therapist), else
+    None; a member who may book only their own calendar and has none gets 403."""
+    if can("appointments.manage"):
+        return None
+    own = db.session.scalar(select(Therapist).where(Therapist.membership_id == g.membership.id))
+    if own is None:
+        abort(403)
+    return own
+
+
+def _prefilled_client() -> Client | None:
+    """The client a "Book appointment" link names (?client=), if they are this clinic's."""
+    return find(Client, request.args.get("client")) if request.args.get("client") else None
+
+
 def _find_page():
     services = active_services()
+    own = _own_calendar()
     form = FindSlotForm(formdata=request.args or None)
     form.service.choices = [("", "Choose a service…")] + [
         (str(s.id), f"{s.name} · {s.duration_minutes} min") for s in services
     ]
-    form.therapist.choices = [("", "Any therapist")] + [
-        (str(t.id), t.display_name) for t in ordered_therapists(active_only=True)
+    therapists = [own] if own else ordered_therapists(active_only=True)
+    form.therapist.choices = ([] if own else [("", "Any therapist")]) + [
+        (str(t.id), t.display_name) for t in therapists
     ]
+    if own is not None:
+        form.therapist.data = str(own.id)
+    client = _prefilled_client()
     form.location.choices = [("", "Any site")] + [
         (str(s.id), s.name) for s in ordered_sites(active_only=True)
     ]
@@ -62,7 +85,7 @@ def _find_page():
     searched = "service" in request.args
     if not searched or not form.validate():
         return render_template(
-            "appointments/find.html", form=form, services=services
+            "appointments/find.html", form=form, services=services, client=client
         ), 400 if searched else 200
     service = next(s for s in services if str(s.id) == form.service.data)
     filters = {
@@ -79,6 +102,7 @@ def _find_page():
         on=form.date.data,
         groups=groups,
         next_free_day=later,
+        client=client,
     )
 
 
@@ -99,6 +123,9 @@ def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None
         form.service.data, form.slot.data = str(service.id), choice.value
         form.date.data = on.isoformat()
         form.room.choices = _room_choices(location)
+        prefilled = _prefilled_client()
+        if prefilled is not None and not request.args.get("q"):
+            form.client.data = str(prefilled.id)
     still_free = True
     if fresh is None:
         slots = free_times(
@@ -164,6 +191,9 @@ def _book():
         if client is None:
             form.client.errors = ["Search for the client again, or enter a new one."]
             valid = False
+    elif not can("clients.manage"):
+        form.client.errors = ["Search for the client and choose them: the desk adds new clients."]
+        valid = False
     else:
         try:
             client = create_client(
@@ -191,9 +221,9 @@ def _book():
     except SlotTaken as problem:
         discard_changes()
         return _clash_page(form, service, _local(choice.start).date(), str(problem), status=409)
-    except BookingError as problem:
+    except BookingError as problem:  # NotYourCalendar answers 403, other refusals 400
         discard_changes()
-        return _booking_page(form, status=400, error=str(problem))
+        return _booking_page(form, status=problem.status, error=str(problem))
     starts, tz = appointment.starts_at, g.clinic.tz
     flash(
         f"Booked {client.full_name} with {therapist.display_name}: {service.name}, "
@@ -208,7 +238,8 @@ def _book():
 def _clash_page(form: BookForm, service: Service, on: date, error: str | None, *, status: int):
     """The time was taken (or never chosen): offer that day's free times again."""
     form.slot.data = ""
-    fresh = slot_groups(free_times(g.clinic, service, on))
+    own = _own_calendar()
+    fresh = slot_groups(free_times(g.clinic, service, on, therapist_id=own.id if own else None))
     return _booking_page(form, status=status, error=error, fresh=fresh)
 
 

@@ -226,6 +226,7 @@ def _detail_page(appointment: Appointment, cancel_form: CancelForm, status: int 
         note_status=note_status,
         note_blocked=_note_blocked(appointment, red_flags),
         may_treat=may_treat(appointment),
+        next_visit_from=max(_today(), _local(appointment.starts_at).date() + timedelta(days=1)),
     ), status
 
 

@@ -29,7 +29,7 @@ from ...clients.records import clients_by_id, list_clients
 from ...clinic_time import today_in
 from ...clinical import status as intake_status
 from ...extensions import db
-from ...models import ERASED_NAME, Appointment, Client
+from ...models import ERASED_NAME, Appointment, AppointmentStatus, Client
 from ...models.base import utcnow
 from ...permissions import requires
 from ...tenancy import find, get_or_404
@@ -199,6 +199,12 @@ def _appointments(client: Client, *, upcoming: bool) -> tuple[list[Appointment],
     return list(rows), total
 
 
+def _last_visit(past: list[Appointment], upcoming: list[Appointment]) -> Appointment | None:
+    """What "Book next visit" repeats: the latest visit not cancelled, else the next booked."""
+    live = [a for a in past + upcoming if a.status != AppointmentStatus.CANCELLED]
+    return live[0] if live else None
+
+
 def _client_page(
     client: Client,
     *,
@@ -228,6 +234,7 @@ def _client_page(
         upcoming_total=upcoming_total,
         past=past,
         past_total=past_total,
+        last_visit=_last_visit(past, upcoming),
         child_form=child_form or NewChildForm(formdata=None),
         family_q=family_q,
         family_matches=family_matches,
