@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from clinic_saas import create_app
@@ -133,3 +135,21 @@ def test_json_clients_get_problem_details(client):
     response = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.json == {"status": 404, "title": "Page not found", "detail": None}
+
+
+@pytest.fixture
+def werkzeug_level():
+    logger = logging.getLogger("werkzeug")
+    level = logger.level
+    yield logger
+    logger.setLevel(level)
+
+
+def test_development_keeps_the_access_log_and_tests_keep_it_quiet(werkzeug_level, tmp_path):
+    database = f"sqlite:///{tmp_path / 'dev.sqlite'}"
+    create_app({"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": database})
+    assert werkzeug_level.getEffectiveLevel() <= logging.INFO  # "GET /c/... 500" in the terminal
+    create_app({"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": database, "TESTING": True})
+    assert werkzeug_level.getEffectiveLevel() > logging.INFO
+    create_app(dict(PRODUCTION))
+    assert werkzeug_level.getEffectiveLevel() > logging.INFO
