@@ -267,7 +267,10 @@ def register_errorhandlers(app: Flask) -> None:
         app.logger.exception("unhandled error")
         return render_error(500, None)
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # `flask run` in development prints an access log line per request, so a 500 shows in the
+    # terminal beside its traceback; tests and production (gunicorn logs its own) keep it quiet.
+    quiet = app.testing or app.config["ENV_NAME"] != "development"
+    logging.getLogger("werkzeug").setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def register_commands(app: Flask) -> None:

@@ -536,6 +536,25 @@ def test_a_therapist_sees_their_own_week(app, client, auth, clinic_a, schedule):
     assert text.count('data-testid="upcoming-day"') == 6
 
 
+def test_whole_days_off_read_all_day_on_my_schedule(app, client, auth, clinic_a, schedule):
+    _link_login(app, schedule, clinic_a)
+    # Off from Wednesday 00:00 to Friday 00:00, then a long weekend from Friday afternoon.
+    add_time_off(app, schedule, at(WEDNESDAY, 0), at(WEDNESDAY + timedelta(days=2), 0))
+    friday = MONDAY + timedelta(days=4)
+    add_time_off(app, schedule, at(friday, 13), at(friday + timedelta(days=3), 11))
+    auth.login_as("therapist", clinic_a)
+    text = client.get(f"{BOOK}/mine", query_string={"date": "2031-06-02"}).get_data(as_text=True)
+    badges = re.findall(r'data-testid="time-off">([^<]*)<', text)
+    assert badges == [
+        "Holiday all day",
+        "Holiday all day",
+        "Holiday from 13:00",
+        "Holiday all day",
+        "Holiday all day",
+    ]
+    assert f"00:00{DASH}00:00" not in text
+
+
 def test_a_member_without_a_therapist_profile_gets_an_explanation(client, auth, clinic_a):
     auth.login_as("receptionist", clinic_a)
     page = client.get(f"{BOOK}/mine")

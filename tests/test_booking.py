@@ -234,3 +234,36 @@ def test_a_moved_appointment_keeps_its_room_only_at_its_site_while_in_use(app, s
         room.active = False
         assert booking.room_after_move(appointment, objects["location"]) is None
         db.session.rollback()
+
+
+def test_a_booking_inside_the_minimum_notice_is_refused(app, schedule):
+    with app.app_context():
+        objects = _load(schedule)
+        objects["clinic"].booking_notice_hours = 24
+        now = MONDAY_10 - timedelta(hours=23)
+        with pytest.raises(BookingError, match="at least 24 hours ahead"):
+            booking.book(
+                objects["clinic"],
+                client=objects["client"],
+                therapist=objects["therapist"],
+                service=objects["service"],
+                location=objects["location"],
+                starts_at=MONDAY_10,
+                now=now,
+            )
+        appointment = booking.book(
+            objects["clinic"],
+            client=objects["client"],
+            therapist=objects["therapist"],
+            service=objects["service"],
+            location=objects["location"],
+            starts_at=MONDAY_10,
+            now=MONDAY_10 - timedelta(hours=24),
+        )
+        with pytest.raises(BookingError, match="at least 24 hours ahead"):
+            booking.reschedule(
+                objects["clinic"],
+                appointment,
+                starts_at=MONDAY_10 + timedelta(hours=1),
+                now=MONDAY_10,
+            )

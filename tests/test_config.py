@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from clinic_saas import create_app
@@ -29,7 +31,6 @@ PRODUCTION = {
         ({"CLINICAL_DATA_KEYS": "not-a-fernet-key"}, "not a Fernet key"),
         ({"CLINICAL_DATA_KEYS": PRODUCTION["CLINICAL_DATA_KEYS"] + ",short"}, "not a Fernet key"),
         ({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.sqlite"}, "DATABASE_URL"),
-        ({"STRIPE_SECRET_KEY": "sk_test_dev_fake"}, "STRIPE_SECRET_KEY"),
         ({"MAIL_SERVER": ""}, "MAIL_SERVER"),
         ({"PUBLIC_BASE_URL": ""}, "PUBLIC_BASE_URL"),
         ({"PUBLIC_BASE_URL": "http://clinic.example"}, "PUBLIC_BASE_URL"),
@@ -39,6 +40,11 @@ PRODUCTION = {
 def test_production_refuses_to_start_with_development_secrets(override, complaint):
     with pytest.raises(InsecureConfigurationError, match=complaint):
         create_app(dict(PRODUCTION, **override))
+
+
+def test_production_starts_without_a_stripe_key_while_payments_are_not_live():
+    app = create_app(dict(PRODUCTION, STRIPE_SECRET_KEY="sk_test_dev_fake"))
+    assert app.config["ENV_NAME"] == "production"
 
 
 def test_production_reads_its_settings_from_the_environment(monkeypatch):
@@ -129,3 +135,21 @@ def test_json_clients_get_problem_details(client):
     response = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.json == {"status": 404, "title": "Page not found", "detail": None}
+
+
+@pytest.fixture
+def werkzeug_level():
+    logger = logging.getLogger("werkzeug")
+    level = logger.level
+    yield logger
+    logger.setLevel(level)
+
+
+def test_development_keeps_the_access_log_and_tests_keep_it_quiet(werkzeug_level, tmp_path):
+    database = f"sqlite:///{tmp_path / 'dev.sqlite'}"
+    create_app({"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": database})
+    assert werkzeug_level.getEffectiveLevel() <= logging.INFO  # "GET /c/... 500" in the terminal
+    create_app({"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": database, "TESTING": True})
+    assert werkzeug_level.getEffectiveLevel() > logging.INFO
+    create_app(dict(PRODUCTION))
+    assert werkzeug_level.getEffectiveLevel() > logging.INFO

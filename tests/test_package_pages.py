@@ -320,3 +320,34 @@ def test_unknown_or_malformed_ids_are_404(client, auth, clinic_a, schedule):
     auth.login_as("owner", clinic_a)
     assert client.get(f"{OFFERS}/packages/not-a-uuid").status_code == 404
     assert client.get(f"{OFFERS}/plans/01890000-0000-7000-8000-000000000000").status_code == 404
+
+
+def _flashes(client, category: str) -> list[str]:
+    page = client.get(f"{OFFERS}/").get_data(as_text=True)
+    return [
+        re.sub(r"\s+", " ", text).strip()
+        for text in re.findall(rf"alert-{category}[^>]*>(.*?)<(?:button|/div)", page, re.S)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("price", "warning"),
+    [
+        ("0", "Rehab course of 6 costs nothing: check its price if that is not meant."),
+        (
+            "390",
+            "Rehab course of 6 costs £65.00 a session, more than Sports massage 60 bought on "
+            "its own (£60.00): check its price if that is not meant.",
+        ),
+        ("360", None),  # the same as one by one
+        ("300", None),
+    ],
+)
+def test_a_free_or_dear_package_is_saved_with_a_warning(
+    app, client, auth, clinic_a, schedule, price, warning
+):
+    auth.login_as("owner", clinic_a)
+    response = client.post_form(f"{OFFERS}/packages/new", _package_form(schedule, price=price))
+    assert response.status_code == 302
+    assert _count(app, clinic_a, Package) == 1
+    assert _flashes(client, "warning") == ([warning] if warning else [])

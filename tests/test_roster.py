@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from clinic_saas import tenancy
+from clinic_saas.clinic_time import today_in
 from clinic_saas.extensions import db
 from clinic_saas.models import (
     Appointment,
@@ -616,3 +617,21 @@ def test_the_week_page_costs_the_same_queries_whatever_the_size_of_the_clinic(
     assert page.get_data(as_text=True).count("<tr data-therapist=") == 6
 
     assert small == many_bookings == many_people
+
+
+def _default_value(page: str, name: str) -> str:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group()
+    return re.search(r'value="([^"]*)"', tag).group(1)
+
+
+def test_the_roster_forms_default_to_today_never_a_day_gone_by(app, client, auth, clinic_a):
+    build_schedule(app, clinic_a)
+    today = _in_clinic(app, clinic_a, lambda: today_in(db.session.get(Clinic, clinic_a.clinic_id)))
+    auth.login_as("owner", clinic_a)
+    for week in (None, "2020-01-06", today.isoformat()):
+        query = {"week": week} if week else {}
+        page = client.get(ROSTER, query_string=query).get_data(as_text=True)
+        for name in ("shift-valid_from", "day-day", "off-first_day", "off-last_day"):
+            assert _default_value(page, name) == today.isoformat(), (week, name)
+    page = client.get(ROSTER, query_string={"week": "2035-01-03"}).get_data(as_text=True)
+    assert _default_value(page, "shift-valid_from") == "2035-01-01"  # a week to come: its Monday

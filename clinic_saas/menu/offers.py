@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import MembershipPlan, MembershipPlanService, Package, PackageService, TaxRate
+from ..models import (
+    MembershipPlan,
+    MembershipPlanService,
+    Package,
+    PackageService,
+    Service,
+    TaxRate,
+)
+from ..money import divide_half_up
 from ..refusals import Refusal
+from .pricing import prices_on
 
 
 class OfferError(Refusal):
@@ -138,3 +149,30 @@ def plan_service_ids(plan_id: uuid.UUID) -> set[uuid.UUID]:
             select(MembershipPlanService.service_id).where(MembershipPlanService.plan_id == plan_id)
         )
     )
+
+
+@dataclass(frozen=True)
+class PackageValue:
+    """A package priced at nothing, or dearer a session than its dearest service bought alone."""
+
+    free: bool
+    per_session_minor: int
+    service_name: str | None = None
+    service_price_minor: int | None = None
+
+
+def questionable_value(package: Package, day: date) -> PackageValue | None:
+    """Whether a saved package's price deserves a second look (it is saved all the same)."""
+    per_session = divide_half_up(package.price_minor, package.sessions_count)
+    if package.price_minor == 0:
+        return PackageValue(free=True, per_session_minor=0)
+    service_ids = package_service_ids([package.id])[package.id]
+    prices = prices_on(service_ids, day)
+    priced = [(prices[(sid, None)], sid) for sid in service_ids if (sid, None) in prices]
+    if not priced:
+        return None
+    dearest_price, dearest_id = max(priced)
+    if per_session <= dearest_price:
+        return None
+    service = db.session.get(Service, (package.clinic_id, dearest_id))
+    return PackageValue(False, per_session, service.name if service else None, dearest_price)

@@ -22,6 +22,22 @@ class Clinic(db.Model):
         CheckConstraint("slot_interval_minutes BETWEEN 5 AND 120", name="slot_interval"),
         CheckConstraint("retention_years BETWEEN 1 AND 100", name="retention_range"),
         CheckConstraint("intake_valid_months BETWEEN 1 AND 120", name="intake_validity_range"),
+        CheckConstraint("booking_notice_hours BETWEEN 0 AND 336", name="booking_notice_range"),
+        CheckConstraint(
+            "no_show_fee_minor IS NULL OR no_show_fee_bp IS NULL", name="no_show_fee_one_kind"
+        ),
+        CheckConstraint(
+            "no_show_fee_minor >= 0 AND no_show_fee_bp BETWEEN 0 AND 10000",
+            name="no_show_fee_range",
+        ),
+        CheckConstraint(
+            "late_cancellation_fee_minor IS NULL OR late_cancellation_fee_bp IS NULL",
+            name="late_fee_one_kind",
+        ),
+        CheckConstraint(
+            "late_cancellation_fee_minor >= 0 AND late_cancellation_fee_bp BETWEEN 0 AND 10000",
+            name="late_fee_range",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
@@ -39,6 +55,14 @@ class Clinic(db.Model):
     prices_include_tax: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Cancelling closer to the start than this is flagged as a late cancellation.
     late_cancellation_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    # A booking must start at least this long after it is made (0: no minimum).
+    booking_notice_hours: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Fees charged for a no-show and a late cancellation: an amount in the currency's minor unit,
+    # or a share of the service's price in basis points; at most one of each pair, none: no fee.
+    no_show_fee_minor: Mapped[int | None] = mapped_column()
+    no_show_fee_bp: Mapped[int | None] = mapped_column()
+    late_cancellation_fee_minor: Mapped[int | None] = mapped_column()
+    late_cancellation_fee_bp: Mapped[int | None] = mapped_column()
     # Free start times are offered on this grid of the clinic's local clock.
     slot_interval_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     # Clinical records are kept this long after the last entry (UK guidance: adults 8 years;

@@ -109,6 +109,16 @@ def _check_bookable(
         raise BookingError(f"{therapist.display_name} is away then.")
 
 
+def _check_notice(clinic: Clinic, starts_at: datetime, now: datetime | None) -> None:
+    """The clinic's minimum notice: for the desk as for anyone, with no override (0: none)."""
+    hours = clinic.booking_notice_hours
+    if hours and starts_at < (now or utcnow()) + timedelta(hours=hours):
+        raise BookingError(
+            f"{clinic.name} takes bookings at least {hours} hour{'s' if hours != 1 else ''} "
+            "ahead (Settings, booking policy): choose a later time."
+        )
+
+
 def _clash(therapist: Therapist, start: datetime, until: datetime, exclude=None) -> Appointment:
     query = select(Appointment).where(
         Appointment.therapist_id == therapist.id,
@@ -183,11 +193,13 @@ def book(
     room: Room | None = None,
     booked_by: Membership | None = None,
     note: str | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
     """Book a client in, or raise BookingError (SlotTaken when the time is no longer free;
     NotYourCalendar when a therapist books for another therapist)."""
     check_calendar(therapist, booked_by)
     _check_bookable(clinic, therapist, service, location, room, starts_at)
+    _check_notice(clinic, starts_at, now)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
     blocked_until = ends_at + timedelta(minutes=service.buffer_minutes)
     _lock_schedule(therapist, room)
@@ -220,6 +232,7 @@ def reschedule(
     therapist: Therapist | None = None,
     location: Location | None = None,
     room: Room | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
     """Move a booked appointment to another time (and optionally therapist or site)."""
     if appointment.status != AppointmentStatus.BOOKED:
@@ -228,6 +241,8 @@ def reschedule(
     location = location or appointment.location
     service = appointment.service
     _check_bookable(clinic, therapist, service, location, room, starts_at)
+    if starts_at != appointment.starts_at:
+        _check_notice(clinic, starts_at, now)
     ends_at = starts_at + timedelta(minutes=service.duration_minutes)
     blocked_until = ends_at + timedelta(minutes=service.buffer_minutes)
     _lock_schedule(therapist, room)

@@ -303,3 +303,15 @@ def describe_appointment(appointment: Appointment, tz: ZoneInfo) -> str:
         f"{display.weekday_day(starts, tz)} {display.time(starts, tz)} {client} "
         f"({appointment.service.name})"
     )
+
+
+def away_text(time_off: TimeOff, day: Interval, tz: ZoneInfo) -> str:
+    """When time off touches one local day: 'all day', 'from 13:00', 'until 11:00' or a range."""
+    start, end = max(time_off.starts_at, day.start), min(time_off.ends_at, day.end)
+    if start == day.start and end == day.end:
+        return "all day"
+    if start == day.start:
+        return f"until {display.time(end, tz)}"
+    if end == day.end:
+        return f"from {display.time(start, tz)}"
+    return f"{display.time(start, tz)}{DASH}{display.time(end, tz)}"

@@ -15,6 +15,7 @@ from ...clinic_time import day_range, local_instant
 from ...models import Appointment, AppointmentStatus, Therapist, TimeOff
 from ...scheduling.intervals import Interval
 from ...scheduling.roster import WorkBlock
+from ...scheduling.roster_admin import away_text
 
 # The rows shown on a day when nobody works and nothing is booked.
 QUIET_DAY = (time(8), time(20))
@@ -223,6 +224,7 @@ class DayPlan:
     away: list[TimeOff]
     appointments: list[Appointment]
     cancelled: list[Appointment]
+    away_texts: list[str] = field(default_factory=list)  # beside `away`: "all day", "from 13:00"
 
     @property
     def working(self) -> bool:
@@ -243,13 +245,15 @@ def plan_days(
         day = first + timedelta(days=n)
         span = Interval(*day_range(day, tz))
         mine = [a for a in appointments if span.start <= a.starts_at < span.end]
+        off = [t for t in away if span.overlaps(Interval(t.starts_at, t.ends_at))]
         plans.append(
             DayPlan(
                 day,
                 [b for b in blocks if b.day == day],
-                [t for t in away if span.overlaps(Interval(t.starts_at, t.ends_at))],
+                off,
                 [a for a in mine if a.status != AppointmentStatus.CANCELLED],
                 [a for a in mine if a.status == AppointmentStatus.CANCELLED],
+                [away_text(t, span, tz) for t in off],
             )
         )
     return plans

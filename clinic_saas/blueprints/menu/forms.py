@@ -81,7 +81,12 @@ class ServiceForm(BaseForm):
         description="Room changeover and notes: the therapist is not bookable during it.",
     )
     tax_rate = SelectField("Tax", choices=[])
-    bookable_online = BooleanField("Clients can book it online", default=True)
+    bookable_online = BooleanField(
+        "Clients can book it online",
+        default=True,
+        description="Not live yet: online booking is coming. Until then this changes nothing "
+        "and every booking is made at the desk.",
+    )
     active = BooleanField("Active: on the menu and bookable", default=True)
     therapists = CheckboxesField("Therapists who offer it", choices=[])
 

@@ -57,7 +57,12 @@ class PackageForm(OfferForm):
         "From the day it is sold: 6 means it can be used for six months.",
     )
     shareable = BooleanField("Shareable with the buyer's family")
-    bookable_online = BooleanField("Can be bought online", default=True)
+    bookable_online = BooleanField(
+        "Can be bought online",
+        default=True,
+        description="Not live yet: online payments are coming. Until then packages are sold at "
+        "the desk only.",
+    )
     active = BooleanField("Active (on sale)", default=True)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ... import display
+from ...clinic_time import today_in
 from ...extensions import db
 from ...menu import offers
 from ...menu.offers import OfferError
@@ -199,6 +200,8 @@ def _offer_page(
             if offer is None:
                 settle(form, saved.id)
             flash(f"{saved.name} was {'saved' if offer else 'added to the menu'}.", "success")
+            if isinstance(saved, Package):
+                _warn_about_value(saved)
             return redirect(url_for(".index"))
     return render_template(
         f"packages/{kind}.html",
@@ -209,6 +212,23 @@ def _offer_page(
 
 
 # Packages ----------------------------------------------------------------------------------------
+
+
+def _warn_about_value(package: Package) -> None:
+    """Saved as asked, but a price of nothing or dearer than paying session by session is said."""
+    value = offers.questionable_value(package, today_in(g.clinic))
+    if value is None:
+        return
+    if value.free:
+        flash(f"{package.name} costs nothing: check its price if that is not meant.", "warning")
+        return
+    money = lambda amount: display.price(amount, g.clinic.currency, g.clinic.country)  # noqa: E731
+    flash(
+        f"{package.name} costs {money(value.per_session_minor)} a session, more than "
+        f"{value.service_name} bought on its own ({money(value.service_price_minor)}): "
+        "check its price if that is not meant.",
+        "warning",
+    )
 
 
 @bp.route("/packages/new", methods=["GET", "POST"])

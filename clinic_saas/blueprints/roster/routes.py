@@ -161,6 +161,8 @@ def _manage_forms(monday, rows, therapists, sites, shift_form, day_form, off_for
     chosen = chosen if any(str(t.id) == chosen and t.active for t in therapists) else ""
     day = _parse_day(request.args.get("day"))
     day = day if day and monday <= day <= monday + timedelta(days=6) else None
+    # Never a day gone by: today in this week (or a past one), the Monday of a week to come.
+    soonest = max(monday, today_in(g.clinic))
     if day_form is None:
         blocks = []
         for row in rows:
@@ -175,17 +177,17 @@ def _manage_forms(monday, rows, therapists, sites, shift_form, day_form, off_for
                     for b in cell.blocks
                 ]
         day_form = DayForm(
-            formdata=None, prefix="day", therapist=chosen, day=day or monday, blocks=blocks
+            formdata=None, prefix="day", therapist=chosen, day=day or soonest, blocks=blocks
         )
     shift_form = shift_form or ShiftForm(
-        formdata=None, prefix="shift", therapist=chosen, valid_from=monday
+        formdata=None, prefix="shift", therapist=chosen, valid_from=soonest
     )
     off_form = off_form or TimeOffForm(
         formdata=None,
         prefix="off",
         therapist=chosen,
-        first_day=day or monday,
-        last_day=day or monday,
+        first_day=day or soonest,
+        last_day=day or soonest,
     )
     for form in (shift_form, day_form, off_form):
         _prepare(form, therapists, sites)

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from ... import display
 from ...clinic_time import day_range
 from ...extensions import db
-from ...models import Appointment, DayOverride, Location, Therapist, TimeOff
+from ...models import Appointment, DayOverride, Location, Therapist
 from ...scheduling.intervals import Interval
 from ...scheduling.roster import WorkBlock, time_off_between, working_blocks
-from ...scheduling.roster_admin import DASH, OPEN_STATUSES, is_outside
+from ...scheduling.roster_admin import OPEN_STATUSES, away_text, is_outside
 
 
 @dataclass(frozen=True)
@@ -57,18 +57,6 @@ class DayCell:
 class RosterRow:
     therapist: Therapist
     cells: list[DayCell]
-
-
-def away_text(time_off: TimeOff, day: Interval, tz: ZoneInfo) -> str:
-    """When time off touches one local day: 'all day', 'from 13:00', 'until 11:00' or a range."""
-    start, end = max(time_off.starts_at, day.start), min(time_off.ends_at, day.end)
-    if start == day.start and end == day.end:
-        return "all day"
-    if start == day.start:
-        return f"until {display.time(end, tz)}"
-    if end == day.end:
-        return f"from {display.time(start, tz)}"
-    return f"{display.time(start, tz)}{DASH}{display.time(end, tz)}"
 
 
 def _day_changes(ids: list[uuid.UUID], first: date, last: date):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ...accounts import clinic_settings
+from ...display import amount_input, basis_points
+from ...models import Clinic
 from ...permissions import requires
-from ..forms import BaseForm, ClinicContactForm, ClinicDetailsForm
+from ...refusals import Refusal
+from ..forms import BaseForm, ClinicContactForm, ClinicDetailsForm, strip
+from ..refusal_views import place_refusal
 
 
 class RecordsForm(BaseForm):
@@ -25,8 +29,48 @@ class RecordsForm(BaseForm):
     )
 
 
-class SettingsForm(ClinicDetailsForm, ClinicContactForm, RecordsForm):
+FEE_CHOICES = [SelectChoice(kind, label) for kind, label in clinic_settings.FEE_KINDS.items()]
+
+
+class PolicyForm(BaseForm):
+    """Read as typed; the domain checks ranges and fees (clinic_settings.update_policy)."""
+
+    booking_notice_hours = IntegerField(
+        "Minimum notice for a booking (hours)",
+        validators=[Optional()],
+        description="A booking that starts sooner than this is refused, at the desk too: the "
+        "desk cannot override it. Use 0 to allow bookings up to the start time (walk-ins).",
+    )
+    late_cancellation_hours = IntegerField(
+        "Cancelling later than this before the start is late (hours)",
+        validators=[Optional()],
+        description="Late cancellations are flagged on the appointment.",
+    )
+    no_show_fee_kind = SelectField("No-show fee", choices=FEE_CHOICES)
+    no_show_fee = StringField("Amount or %", filters=[strip])
+    late_cancellation_fee_kind = SelectField("Late-cancellation fee", choices=FEE_CHOICES)
+    late_cancellation_fee = StringField("Amount or %", filters=[strip])
+
+    FIELDS = (
+        "booking_notice_hours",
+        "late_cancellation_hours",
+        "no_show_fee_kind",
+        "no_show_fee",
+        "late_cancellation_fee_kind",
+        "late_cancellation_fee",
+    )
+
+
+class SettingsForm(ClinicDetailsForm, ClinicContactForm, RecordsForm, PolicyForm):
     pass
+
+
+def _fee_as_typed(clinic: Clinic, minor: int | None, bp: int | None) -> dict:
+    if minor is not None:
+        return {"kind": "amount", "text": amount_input(minor, clinic.currency)}
+    if bp is not None:
+        return {"kind": "percent", "text": basis_points(bp)}
+    return {"kind": "none", "text": ""}
 
 
 bp = Blueprint("settings", __name__, url_prefix="/c/<clinic_slug>/settings")
@@ -36,12 +80,27 @@ bp = Blueprint("settings", __name__, url_prefix="/c/<clinic_slug>/settings")
 @requires("clinic.settings")
 def edit():
     clinic = g.clinic
+    no_show = _fee_as_typed(clinic, clinic.no_show_fee_minor, clinic.no_show_fee_bp)
+    late = _fee_as_typed(
+        clinic, clinic.late_cancellation_fee_minor, clinic.late_cancellation_fee_bp
+    )
     form = SettingsForm(
         obj=clinic,
         clinic_name=clinic.name,
+        no_show_fee_kind=no_show["kind"],
+        no_show_fee=no_show["text"],
+        late_cancellation_fee_kind=late["kind"],
+        late_cancellation_fee=late["text"],
     )
     del form.slug  # the web address is fixed: links already sent point at it
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _saved(clinic, form):
+        flash("Clinic settings saved.", "success")
+        return redirect(url_for("settings.edit"))
+    return render_template("settings/edit.html", form=form), 400 if form.errors else 200
+
+
+def _saved(clinic: Clinic, form: SettingsForm) -> bool:
+    try:
         clinic_settings.update_settings(
             clinic,
             name=form.clinic_name.data,
@@ -55,7 +114,23 @@ def edit():
             address=form.address.data,
             website=form.website.data,
             tax_registration=form.tax_registration.data,
+            policy=_policy(form),
         )
-        flash("Clinic settings saved.", "success")
-        return redirect(url_for("settings.edit"))
-    return render_template("settings/edit.html", form=form), 400 if form.errors else 200
+    except Refusal as refusal:
+        place_refusal(form, refusal)
+        return False
+    return True
+
+
+def _policy(form: SettingsForm) -> dict | None:
+    """The policy as typed, or None from a page that had no policy fields (kept as it is)."""
+    if not any(form[name].raw_data for name in PolicyForm.FIELDS):
+        return None
+    return {
+        "booking_notice_hours": form.booking_notice_hours.data,
+        "late_cancellation_hours": form.late_cancellation_hours.data,
+        "no_show_fee_kind": form.no_show_fee_kind.data,
+        "no_show_fee": form.no_show_fee.data,
+        "late_cancellation_fee_kind": form.late_cancellation_fee_kind.data,
+        "late_cancellation_fee": form.late_cancellation_fee.data,
+    }
