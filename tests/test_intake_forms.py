@@ -149,7 +149,8 @@ def test_a_therapist_reads_a_signed_intake_with_its_flags_and_the_read_is_audite
     assert event.subject_id == response_id and event.client_id == schedule.client_id
     assert event.actor == "Therapist of Northside Sports Massage (therapist)"
     client.get(f"/c/northside/intakes/{response_id}")
-    assert len(audit_events(app, schedule.clinic_id, "intake.view")) == 2
+    # Reading it again within the window is the same read: one event says who read it and when.
+    assert len(audit_events(app, schedule.clinic_id, "intake.view")) == 1
 
 
 def test_a_receptionist_cannot_read_an_intake(app, client, auth, login, schedule):
@@ -221,8 +222,9 @@ def test_a_therapist_sees_the_flags_one_per_line_and_the_read_is_audited(
     few, _ = count_queries(lambda: client.get(client_url(schedule)))
     for _ in range(5):
         add_intake(app, schedule, codes=("fever",))
+    client.get(client_url(schedule))  # the newest intake's flags: a new read, written once
     many, _ = count_queries(lambda: client.get(client_url(schedule)))
-    assert many == few
+    assert many == few  # both are repeat reads within the audit window
 
 
 def test_the_panel_says_when_no_intake_is_on_file_and_when_a_link_is_waiting(
