@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from clinic_saas import tenancy
+from clinic_saas.clients import merge_clients
 from clinic_saas.extensions import db
 from clinic_saas.models import (
     ERASED_NAME,
@@ -299,3 +300,43 @@ def test_reading_and_exporting_write_to_the_log(app, client, auth, clinic_a):
     page = client.get(AUDIT).get_data(as_text=True)
     assert "Manager of Northside Sports Massage (manager)" in page
     assert "format: html" in page
+
+
+def test_a_merged_away_clients_events_show_under_the_survivors_filter(app, client, auth, clinic_a):
+    ids = _add_clients(app, clinic_a, ["Ada Runner", "Ada Duplicate", "Ada Third", "Ben Cyclist"])
+    at = datetime(2025, 3, 2, 9, tzinfo=UTC)  # before the merges
+    _add_events(
+        app,
+        clinic_a,
+        [
+            (at, "intake.view", ids["Ada Runner"], Role.OWNER),
+            (at + timedelta(minutes=1), "note.view", ids["Ada Duplicate"], Role.OWNER),
+            (at + timedelta(minutes=2), "client.export", ids["Ada Third"], Role.OWNER),
+            (at + timedelta(minutes=3), "note.view", ids["Ben Cyclist"], Role.OWNER),
+        ],
+    )
+    with app.app_context():
+        clinic = db.session.get(Clinic, clinic_a.clinic_id)
+        with tenancy.bound_to(clinic):
+
+            def get(name):
+                return db.session.get(Client, (clinic.id, ids[name]))
+
+            # A chain: the third record into the duplicate, then the duplicate into Ada.
+            merge_clients(get("Ada Duplicate"), get("Ada Third"))
+            merge_clients(get("Ada Runner"), get("Ada Duplicate"))
+            db.session.commit()
+    auth.login_as(Role.OWNER, clinic_a)
+    page = client.get(AUDIT, query_string={"client_id": str(ids["Ada Runner"])})
+    assert page.status_code == 200
+    assert [r["action"] for r in _rows(page)] == [
+        "Merged duplicate clients",
+        "Merged duplicate clients",
+        "Exported a client's record",
+        "Viewed a treatment note",
+        "Viewed an intake",
+    ]
+    by_name = client.get(AUDIT, query_string={"client": "ada run"})
+    assert len(_rows(by_name)) == 5
+    ben = client.get(AUDIT, query_string={"client_id": str(ids["Ben Cyclist"])})
+    assert [r["action"] for r in _rows(ben)] == ["Viewed a treatment note"]

@@ -13,7 +13,7 @@ from clinic_saas.clinical.templates import current_template
 from clinic_saas.extensions import db
 from clinic_saas.models import AuditEvent, Client, IntakeLink, IntakeResponse, IntakeTemplate, Role
 
-from .conftest import link_in
+from .conftest import PASSWORD, link_in
 from .factories import add_intake, build_schedule
 from .test_intake_links import good_form, make_link, responses, with_clinic
 
@@ -129,6 +129,38 @@ def test_fill_in_at_the_desk_opens_the_form_on_this_device(app, client, auth, lo
     assert event.actor == "Client (at the desk)"
 
 
+def test_desk_mode_locks_the_browser_until_the_staff_password_is_given(
+    app, client, auth, login, schedule
+):
+    login(Role.RECEPTIONIST)
+    opened = client.post_form(f"{client_url(schedule)}/intake/desk")
+    form_url = opened.location
+    form = client.get(form_url).get_data(as_text=True)
+    assert 'data-testid="intake-form"' in form
+    assert "navbar" not in form and "/c/northside/clients" not in form  # no staff navigation
+
+    # Every back-office page (Back included) leads to the unlock page, which shows no staff data.
+    for url in (client_url(schedule), "/c/northside/", "/c/northside/appointments/", "/account/"):
+        page = client.get(url)
+        assert page.status_code == 302, url
+        assert page.location == "/c/northside/unlock", url
+    unlock = client.get("/c/northside/unlock").get_data(as_text=True)
+    assert 'data-testid="kiosk-unlock"' in unlock and "navbar" not in unlock
+
+    done = client.post_form(form_url, good_form()).get_data(as_text=True)
+    assert 'data-testid="hand-back-to-staff"' in done and 'href="/c/northside/unlock"' in done
+
+    wrong = client.post_form("/c/northside/unlock", {"password": "not-the-password"})
+    assert wrong.status_code == 400
+    assert "not the password" in wrong.get_data(as_text=True)
+    assert client.get(client_url(schedule)).location == "/c/northside/unlock"
+
+    right = client.post_form("/c/northside/unlock", {"password": PASSWORD})
+    assert right.status_code == 302 and right.location == client_url(schedule)
+    back = client.get(client_url(schedule))
+    assert back.status_code == 200 and "navbar" in back.get_data(as_text=True)
+
+
 # Reading a signed intake ------------------------------------------------------------------------
 
 
@@ -149,7 +181,8 @@ def test_a_therapist_reads_a_signed_intake_with_its_flags_and_the_read_is_audite
     assert event.subject_id == response_id and event.client_id == schedule.client_id
     assert event.actor == "Therapist of Northside Sports Massage (therapist)"
     client.get(f"/c/northside/intakes/{response_id}")
-    assert len(audit_events(app, schedule.clinic_id, "intake.view")) == 2
+    # Reading it again within the window is the same read: one event says who read it and when.
+    assert len(audit_events(app, schedule.clinic_id, "intake.view")) == 1
 
 
 def test_a_receptionist_cannot_read_an_intake(app, client, auth, login, schedule):
@@ -221,8 +254,9 @@ def test_a_therapist_sees_the_flags_one_per_line_and_the_read_is_audited(
     few, _ = count_queries(lambda: client.get(client_url(schedule)))
     for _ in range(5):
         add_intake(app, schedule, codes=("fever",))
+    client.get(client_url(schedule))  # the newest intake's flags: a new read, written once
     many, _ = count_queries(lambda: client.get(client_url(schedule)))
-    assert many == few
+    assert many == few  # both are repeat reads within the audit window
 
 
 def test_the_panel_says_when_no_intake_is_on_file_and_when_a_link_is_waiting(

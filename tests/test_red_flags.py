@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from clinic_saas import display, tenancy
+from clinic_saas.clinical import audit
 from clinic_saas.extensions import db
 from clinic_saas.models import (
     Appointment,
@@ -264,7 +265,39 @@ def test_every_client_whose_flags_were_shown_gets_one_audit_event(
     assert {e.actor for e in events} == {f"{THERAPIST_NAME} (therapist)"}
     assert all(e.user_id is not None and e.ip_address for e in events)
     page_of(client, DAY)
-    assert len(audit_events(app, schedule, "flags.view")) == 4  # every showing is recorded
+    assert len(audit_events(app, schedule, "flags.view")) == 2  # a reload is the same read
+
+
+def test_a_day_view_reloaded_within_the_window_records_each_flag_read_once(
+    app, client, auth, clinic_a, schedule, monkeypatch
+):
+    link_login(app, schedule, clinic_a)
+    first, _ = add_visit(app, schedule, at(MONDAY, 9), "First")
+    add_intake(app, schedule, client_id=first, codes=("fever",))
+    second, _ = add_visit(app, schedule, at(MONDAY, 11), "Second")
+    add_intake(app, schedule, client_id=second, codes=("dvt",), sites={"dvt": "right calf"})
+    auth.login_as(Role.THERAPIST, clinic_a)
+    for _ in range(3):
+        page_of(client, DAY)
+    events = audit_events(app, schedule, "flags.view")
+    assert sorted(e.client_id for e in events) == sorted([first, second])
+
+    # Another reader's read is their own event, even within the window.
+    auth.logout()
+    auth.login_as(Role.OWNER, clinic_a)
+    page_of(client, DAY)
+    assert len(audit_events(app, schedule, "flags.view")) == 4
+
+    # Past the window, the same therapist reading again is a new read.
+    later = utcnow() + audit.REPEAT_WINDOW + timedelta(minutes=1)
+    monkeypatch.setattr(audit, "utcnow", lambda: later)
+    auth.logout()
+    auth.login_as(Role.THERAPIST, clinic_a)
+    page_of(client, DAY)
+    page_of(client, DAY)
+    events = audit_events(app, schedule, "flags.view")
+    assert len(events) == 6
+    assert sorted(e.client_id for e in events[-2:]) == sorted([first, second])
 
 
 def test_my_schedule_and_the_appointment_page_show_the_flags_to_the_therapist(
@@ -286,7 +319,7 @@ def test_my_schedule_and_the_appointment_page_show_the_flags_to_the_therapist(
     set_status(app, schedule, appointment_id, AppointmentStatus.CHECKED_IN)
     detail = page_of(client, f"{BOOK}/{appointment_id}")
     assert "Acknowledge the red flags before writing the note." in detail
-    assert len(audit_events(app, schedule, "flags.view")) == 3
+    assert len(audit_events(app, schedule, "flags.view")) == 1  # one read within the window
 
 
 def test_a_cancelled_appointment_shows_no_flags(app, client, auth, clinic_a, schedule):

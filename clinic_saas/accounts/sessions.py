@@ -115,3 +115,21 @@ def change_password(user: User, current: str, new: str) -> None:
     user.password_hash = hash_password(new)
     end_all_sessions(user)
     start_session(user)
+
+
+def renew_session(user: User) -> None:
+    """This browser's session gets a new secret and the old one ends on the server, keeping what
+    the session holds: a copy of the cookie taken before (say, before a device was locked for a
+    client) opens nothing afterwards."""
+    old = session.get(SESSION_KEY)
+    if isinstance(old, str):
+        db.session.execute(delete(UserSession).where(UserSession.id == tokens.hash_secret(old)))
+    secret, digest = tokens.new_secret()
+    db.session.add(UserSession(id=digest, user_id=user.id, expires_at=utcnow() + _lifetime()))
+    db.session.flush()
+    session[SESSION_KEY] = secret
+
+
+def unlock_with_password(user: User, password: str) -> bool:
+    """Whether password is the user's own (a device handed back to staff after a kiosk use)."""
+    return verify_password(user.password_hash, password)

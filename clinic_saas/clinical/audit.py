@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 
 from flask import g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AuditEvent
+from ..models.base import utcnow
 
 # The actions the log knows; the owner's audit page filters by these.
 ACTIONS = {
@@ -30,6 +33,29 @@ ACTIONS = {
     "client.merge": "Merged duplicate clients",
     "client.erase": "Erased a client's identity",
 }
+
+# Reads that repeat: the same staff member reading the same kind of thing about the same client
+# again within REPEAT_WINDOW writes no new row (a day view reloaded all morning is one read per
+# flagged client, not one per load). The first read of each window is kept, so the log still
+# says who read what and when. Changes and exports are always written.
+REPEATABLE_READS = frozenset({"intake.view", "flags.view", "note.view"})
+REPEAT_WINDOW = timedelta(minutes=15)
+
+
+def _recently_read(action: str, user_id, client_ids: list[uuid.UUID], now, subject_id=None):
+    """The clients among client_ids this user already read (action) within the window: one
+    indexed look-up for the whole batch."""
+    if action not in REPEATABLE_READS or user_id is None or not client_ids:
+        return set()
+    query = select(AuditEvent.client_id).where(
+        AuditEvent.client_id.in_(client_ids),
+        AuditEvent.at > now - REPEAT_WINDOW,
+        AuditEvent.action == action,
+        AuditEvent.user_id == user_id,
+    )
+    if subject_id is not None:
+        query = query.where(AuditEvent.subject_id == subject_id)
+    return set(db.session.scalars(query))
 
 
 def _actor() -> tuple[uuid.UUID | None, str]:
@@ -54,11 +80,19 @@ def record(
     subject_id: uuid.UUID | None = None,
     detail: dict | None = None,
     actor: str | None = None,
-) -> AuditEvent:
+) -> AuditEvent | None:
+    """Adds the event; None when it repeats a read of the same thing by the same person within
+    the window (see REPEATABLE_READS)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     user_id, who = _actor()
+    now = utcnow()
+    if client_id is not None and _recently_read(
+        action, user_id, [client_id], now, subject_id=subject_id
+    ):
+        return None
     event = AuditEvent(
+        at=now,
         action=action,
         user_id=user_id,
         actor=actor or who,
@@ -73,14 +107,19 @@ def record(
 
 
 def record_many(action: str, client_ids: Iterable[uuid.UUID], *, subject_type=None) -> None:
-    """One event per client; SQLAlchemy sends them as one multi-row INSERT (a day sheet showing
-    many clients' flags costs one statement, whatever the number of clients)."""
+    """One event per client not already read within the window; one look-up and one multi-row
+    INSERT (a day sheet showing many clients' flags costs two statements, whatever the number of
+    clients)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     user_id, who = _actor()
     ip = _ip()
+    now = utcnow()
+    unique = list(dict.fromkeys(client_ids))
+    seen = _recently_read(action, user_id, unique, now)
     db.session.add_all(
         AuditEvent(
+            at=now,
             action=action,
             user_id=user_id,
             actor=who,
@@ -89,5 +128,33 @@ def record_many(action: str, client_ids: Iterable[uuid.UUID], *, subject_type=No
             ip_address=ip,
             detail={},
         )
-        for client_id in dict.fromkeys(client_ids)
+        for client_id in unique
+        if client_id not in seen
     )
+
+
+def with_merged(client_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """client_ids and every client id merged into them, through chains of merges.
+
+    Old events keep the id of the record they were written about (the log is never edited), so
+    the merge events, which name both ids, are what link a merged-away record to its survivor.
+    One query per generation of merges, not per client.
+    """
+    found = set(client_ids)
+    frontier = set(found)
+    while frontier:
+        details = db.session.scalars(
+            select(AuditEvent.detail).where(
+                AuditEvent.action == "client.merge", AuditEvent.client_id.in_(frontier)
+            )
+        )
+        frontier = set()
+        for detail in details:
+            try:
+                merged = uuid.UUID(str((detail or {}).get("merged_client_id")))
+            except ValueError:
+                continue
+            if merged not in found:
+                found.add(merged)
+                frontier.add(merged)
+    return found

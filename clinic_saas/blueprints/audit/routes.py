@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from ...clients import search_clients
 from ...clients.records import clients_by_id
 from ...clinic_time import local_instant
-from ...clinical.audit import ACTIONS
+from ...clinical.audit import ACTIONS, with_merged
 from ...extensions import db
 from ...models import ERASED_NAME, AuditEvent, Client, Membership, User
 from ...permissions import requires
@@ -107,11 +107,12 @@ def index():
     matches: list[Client] = []
     client_id = parse_id(form.client_id.data) if form.client_id.data else None
     if client_id is not None:
-        query = query.where(AuditEvent.client_id == client_id)
+        # Events written before a merge name the merged-away record: they belong to this client.
+        query = query.where(AuditEvent.client_id.in_(with_merged([client_id])))
         chosen_client = client_id
     elif form.client.data:
         matches = search_clients(form.client.data, limit=CLIENT_MATCHES)
-        query = query.where(AuditEvent.client_id.in_([c.id for c in matches]))
+        query = query.where(AuditEvent.client_id.in_(with_merged(c.id for c in matches)))
     if form.user.data:
         query = query.where(AuditEvent.user_id == parse_id(form.user.data))
     if form.action.data:

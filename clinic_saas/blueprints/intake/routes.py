@@ -6,16 +6,28 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
 from sqlalchemy import select
 
 from ... import tenancy
+from ...accounts.sessions import renew_session, unlock_with_password
 from ...clients.family import contact_for
 from ...clinical import audit, intake, intake_links
 from ...clinical.contraindications import BY_CODE, describe, highest_level
 from ...clinical.intake_links import IntakeSendError
 from ...clinical.status import IntakeSummary, flags_of, summary
-from ...extensions import db
+from ...extensions import db, limiter
 from ...models import Client, IntakeLink, IntakeResponse, IntakeTemplate
 from ...models.base import utcnow
 from ...permissions import can, requires
@@ -23,6 +35,29 @@ from ...permissions import can, requires
 bp = Blueprint("intake", __name__, url_prefix="/c/<clinic_slug>")
 
 PAST_INTAKES_SHOWN = 20
+
+# Desk mode: once the intake form is opened at the desk, this browser is a kiosk for the client.
+# The flag lives in the signed session (renewed on entering, so an earlier copy of the cookie is
+# dead): every page but the intake form redirects to the unlock page, which asks the staff
+# member's own password.
+KIOSK = "kiosk"
+KIOSK_OPEN = ("static", "intake_public.fill", "intake.unlock")
+UNLOCK_REFUSED = "That is not the password of the staff member signed in on this device."
+
+
+def _unlock_limit():
+    return current_app.config["FORM_LIMIT_PER_ADDRESS"]
+
+
+@bp.before_app_request
+def _kiosk_lock():
+    kiosk = session.get(KIOSK)
+    if not kiosk or request.endpoint is None or request.endpoint in KIOSK_OPEN:
+        return None
+    if not current_user.is_authenticated:
+        session.pop(KIOSK)  # the staff session is over: logging in again needs a password anyway
+        return None
+    return redirect(url_for("intake.unlock", clinic_slug=kiosk["clinic"]))
 
 
 def _back(client: Client):
@@ -55,7 +90,30 @@ def desk(client_id):
     except IntakeSendError as problem:
         flash(str(problem), "danger")
         return _back(client)
+    renew_session(current_user)
+    session[KIOSK] = {"clinic": g.clinic.slug, "client": str(client.id), "token": token}
     return redirect(url_for("intake_public.fill", token=token))
+
+
+@bp.route("/unlock", methods=["GET", "POST"])
+@requires("intake.send")
+@limiter.limit(_unlock_limit, methods=["POST"])
+def unlock():
+    """Hand the device back to staff: the signed-in staff member's password ends kiosk mode."""
+    kiosk = session.get(KIOSK)
+    if not kiosk:
+        return redirect(url_for("dashboard.home"))
+    error = None
+    if request.method == "POST":
+        if unlock_with_password(current_user, request.form.get("password", "")):
+            session.pop(KIOSK)
+            renew_session(current_user)
+            return redirect(url_for("clients.show", client_id=kiosk["client"]))
+        error = UNLOCK_REFUSED
+    return (
+        render_template("intake/unlock.html", error=error, token=kiosk["token"]),
+        400 if error else 200,
+    )
 
 
 @bp.route("/intakes/<response_id>")
