@@ -7,7 +7,7 @@ from datetime import date
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from ... import display
-from ...clients import ClientError, create_client, search_clients
+from ...clients import ClientError, create_client, possible_duplicates, search_clients
 from ...clinic_time import FIRST_DAY, LAST_DAY
 from ...menu.services import active_services
 from ...models import Appointment, AppointmentStatus, Client, Location, Room, Service, Therapist
@@ -21,6 +21,7 @@ from ...tenancy import find, parse_id
 from ...unit_of_work import discard_changes
 from ..refusal_views import place_refusal
 from .forms import (
+    NEW_ANYWAY,
     NEW_CLIENT,
     BookForm,
     FindSlotForm,
@@ -77,7 +78,14 @@ def _find_page():
     )
 
 
-def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None, fresh=None):
+def _booking_page(
+    form: BookForm,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    fresh=None,
+    duplicates: list[Client] | None = None,
+):
     """Step 2: the chosen time, the client (found or new) and a note; or, after a clash, the
     day's fresh free times to choose from, keeping what was typed."""
     values = request.form if request.method == "POST" else request.args
@@ -103,7 +111,7 @@ def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None
     q = request.args.get("q", "").strip()[:100]
     matches = search_clients(q) if q else []
     chosen_client = None
-    if form.client.data and form.client.data != NEW_CLIENT:
+    if form.client.data and form.client.data not in (NEW_CLIENT, NEW_ANYWAY):
         chosen_client = find(Client, form.client.data)
     return render_template(
         "appointments/book.html",
@@ -117,6 +125,8 @@ def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None
         q=q,
         matches=matches,
         chosen_client=chosen_client,
+        duplicates=duplicates or [],
+        new_anyway=NEW_ANYWAY,
         error=error,
         fresh=fresh,
     ), status
@@ -154,11 +164,16 @@ def _book():
         return _clash_page(form, service, _day_field(request.form), None, status=400)
 
     client = None
-    if form.client.data and form.client.data != NEW_CLIENT:
+    if form.client.data and form.client.data not in (NEW_CLIENT, NEW_ANYWAY):
         client = find(Client, form.client.data)
         if client is None:
             form.client.errors = ["Search for the client again, or enter a new one."]
             valid = False
+    elif form.client.data != NEW_ANYWAY and (duplicates := _possible_duplicates(form)):
+        # Offer the record on file (chosen by default); a new one takes an explicit choice.
+        discard_changes()
+        form.client.data = str(duplicates[0].id)
+        return _booking_page(form, status=200 if valid else 400, duplicates=duplicates)
     else:
         try:
             client = create_client(
@@ -196,6 +211,16 @@ def _book():
         "success",
     )
     return redirect(url_for(".day", date=_local(appointment.starts_at).date().isoformat()))
+
+
+def _possible_duplicates(form: BookForm) -> list[Client]:
+    return possible_duplicates(
+        g.clinic,
+        email=form.email.data,
+        phone=form.phone.data,
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+    )
 
 
 def _clash_page(form: BookForm, service: Service, on: date, error: str | None, *, status: int):

@@ -72,10 +72,12 @@ FIELD_LABELS = {
 }
 
 
-def _shown(value) -> str:
+def _shown(value, field: str | None = None) -> str:
     """A record's value as the merge comparison writes it."""
     if value in (None, ""):
         return "—"
+    if field in ("phone", "emergency_contact_phone"):
+        return display.phone(value, g.clinic.country)
     if isinstance(value, date):
         return display.day(value)
     return str(getattr(value, "label", value))
