@@ -183,3 +183,76 @@ def test_booking_a_client_with_a_nonsense_phone_number_is_a_form_error(app, clie
     assert refused.status_code == 400
     assert "Enter a phone number of digits" in refused.get_data(as_text=True)
     assert _ids(app, clinic_a) == before
+
+
+# The clients page and the sales desk ---------------------------------------------------------
+
+NEW_JAMIE = {
+    "first_name": "Jamie",
+    "last_name": "O'Brien",
+    "date_of_birth": "",
+    "email": "",
+    "phone": "07700 900123",
+}
+
+
+def _clients_form(**fields) -> dict:
+    return NEW_JAMIE | {"activity_level": ""} | fields
+
+
+def test_the_clients_page_offers_the_record_on_file_and_adds_nothing(app, client, auth, clinic_a):
+    jamie_id = _jamie(app, clinic_a)
+    auth.login_as(Role.RECEPTIONIST, clinic_a)
+
+    offered = client.post_form("/c/northside/clients/new", _clients_form())
+    assert offered.status_code == 200
+    page = offered.get_data(as_text=True)
+    assert "This looks like <strong>Jamie O&#39;Brien</strong>" in page
+    assert f'name="existing" id="existing-{jamie_id}" value="{jamie_id}" checked' in page
+    assert _ids(app, clinic_a) == {jamie_id}
+
+    used = client.post_form("/c/northside/clients/new", _clients_form(existing=str(jamie_id)))
+    assert used.status_code == 302
+    assert used.location.endswith(f"/c/northside/clients/{jamie_id}")
+    assert _ids(app, clinic_a) == {jamie_id}
+
+    # The same name and date of birth, with other contact details, is offered too.
+    born = _clients_form(phone="", email="j.ob@example.com", date_of_birth="1988-03-14")
+    assert "This looks like" in client.post_form("/c/northside/clients/new", born).get_data(
+        as_text=True
+    )
+    assert _ids(app, clinic_a) == {jamie_id}
+
+    anyway = client.post_form("/c/northside/clients/new", _clients_form(existing="new"))
+    assert anyway.status_code == 302
+    assert len(_ids(app, clinic_a)) == 2
+
+
+def test_the_sales_desk_offers_the_record_on_file_and_keeps_its_one_time_key(
+    app, client, auth, clinic_a
+):
+    jamie_id = _jamie(app, clinic_a)
+    auth.login_as(Role.RECEPTIONIST, clinic_a)
+    key = "0b5b8f3e-8f44-4c55-9a3a-7f0c5a1d2e3f"
+    form = {"first_name": "Jamie", "last_name": "O'Brien", "phone": "+447700900123"}
+
+    offered = client.post_form("/c/northside/sales/clients/new", form | {"submission_key": key})
+    assert offered.status_code == 200
+    page = offered.get_data(as_text=True)
+    assert "This looks like <strong>Jamie O&#39;Brien</strong>" in page
+    assert key in page  # the same form, sent again with the choice, is not a repeat
+    assert _ids(app, clinic_a) == {jamie_id}
+
+    used = client.post_form(
+        "/c/northside/sales/clients/new",
+        form | {"submission_key": key, "existing": str(jamie_id)},
+    )
+    assert used.status_code == 302
+    assert used.location.endswith(f"/c/northside/sales/clients/{jamie_id}")
+    assert _ids(app, clinic_a) == {jamie_id}
+
+    anyway = client.post_form(
+        "/c/northside/sales/clients/new", form | {"submission_key": key, "existing": "new"}
+    )
+    assert anyway.status_code == 302
+    assert len(_ids(app, clinic_a)) == 2
