@@ -268,7 +268,7 @@ def _seed_schedule(clinic: Clinic, plan: dict) -> None:
                 first_name=first,
                 last_name=last,
                 email=f"{handle}@example.com",
-                phone=f"07700 9{rng.randint(10000, 99999)}",
+                phone=f"+4477009{rng.randint(10000, 99999)}",
             )
         )
     db.session.add_all(clients)

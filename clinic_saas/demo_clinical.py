@@ -185,7 +185,7 @@ def _complete_details(client: Client, rng: random.Random, today: date) -> None:
     client.emergency_contact_name = (
         f"{rng.choice(['Sam', 'Alex', 'Jo', 'Chris'])} {client.last_name}"
     )
-    client.emergency_contact_phone = f"07700 9{rng.randint(10000, 99999)}"
+    client.emergency_contact_phone = f"+4477009{rng.randint(10000, 99999)}"
     client.gp_name, client.gp_practice = gp, practice
     if rng.random() < 0.5:
         client.marketing_consent = True

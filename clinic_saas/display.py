@@ -17,6 +17,7 @@ from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
 
+import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 from babel.numbers import format_percent
@@ -170,3 +171,19 @@ def count(number: int, singular: str, plural: str | None = None) -> str:
     `plural` is for nouns that do not just take an s ('1 child', '2 children').
     """
     return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
+def phone(value: str | None, country: str | None = None) -> str:
+    """A stored number (E.164) as people dial it: '07700 900123' at home in the clinic's
+    country, '+33 1 23 45 67 89' from abroad; anything else as it was stored."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException:
+        return value
+    home = country is not None and number.country_code == phonenumbers.country_code_for_region(
+        country
+    )
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else None
+    return phonenumbers.format_number(number, style or phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -37,6 +37,14 @@ def day(value: date | datetime | None, tz: tzinfo | None = None, empty: str = ""
     return empty if value is None else display.day(value, _tz(tz))
 
 
+def phone(value: str | None, country: str | None = None) -> str:
+    """{{ client.phone|phone }} -> '07700 900123' (national in the bound clinic's country)."""
+    if country is None:
+        clinic = g.get("clinic")
+        country = clinic.country if clinic is not None else None
+    return display.phone(value, country)
+
+
 def weekday_day(value: date | datetime | None, tz: tzinfo | None = None, empty: str = "") -> str:
     """{{ on|weekday_day }} -> 'Tue 3 Mar 2026'."""
     return empty if value is None else display.weekday_day(value, _tz(tz))
@@ -125,6 +133,7 @@ FILTERS = {
     "percent": percent,
     "basis_points": display.basis_points,
     "flag_tone": display.flag_tone,
+    "phone": phone,
 }
 
 GLOBALS = {

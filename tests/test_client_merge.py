@@ -109,13 +109,13 @@ def test_merge_moves_everything_fills_blanks_deletes_the_duplicate_and_is_audite
         # The kept record's values win; its blanks are filled from the duplicate.
         assert (keep.last_name, keep.email) == ("Runner", "ada@example.com")
         assert (keep.phone, keep.sport, keep.date_of_birth) == (
-            "07700 900123",
+            "+447700900123",
             "Trail running",
             date(1990, 4, 21),
         )
         assert (keep.emergency_contact_name, keep.emergency_contact_phone) == (
             "Ben Runner",
-            "07700 900456",
+            "+447700900456",
         )
         assert keep.marketing_consent is False  # consent is never carried over
         assert "7700900123" in keep.search_text

@@ -45,10 +45,17 @@ def test_the_email_is_trimmed_lowercased_and_checked(northside):
         assert error.value.field == "email"
 
 
-@pytest.mark.parametrize("phone", ["+44 7700 900123", "(0161) 496-0000", "07700900123"])
-def test_a_phone_number_alone_is_enough(northside, phone):
+@pytest.mark.parametrize(
+    ("phone", "stored"),
+    [
+        ("+44 7700 900123", "+447700900123"),
+        ("(0161) 496-0000", "+441614960000"),
+        ("07700900123", "+447700900123"),
+    ],
+)
+def test_a_phone_number_alone_is_enough(northside, phone, stored):
     client = create_client("Ben", "", None, phone)
-    assert client.phone == phone
+    assert client.phone == stored
     assert client.full_name == "Ben"
 
 
@@ -72,7 +79,7 @@ def test_search_by_name_email_or_phone_ignores_case(northside):
     assert _names(search_clients("ada")) == ["Cleo Adams", "Ada Runner"]
     assert _names(search_clients("ADA RUN")) == ["Ada Runner"]
     assert _names(search_clients("TRAIL.example")) == ["Ben Jogger"]
-    assert _names(search_clients("07700 900123")) == []  # a national number is another string
+    assert _names(search_clients("07700 900123")) == ["Ada Runner"]  # one number, two spellings
     assert _names(search_clients("7700900")) == ["Ada Runner"]  # digits match across spaces
     assert _names(search_clients("496 0000")) == ["Cleo Adams"]
     assert search_clients("") == [] and search_clients("   ") == []

@@ -340,3 +340,57 @@ def test_upgrading_to_flag_level_reads_each_intakes_level_with_the_apps_keys(
         assert levels == {absolute: "absolute", local: "local", unreadable: None, clean: None}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_upgrading_stores_clients_phone_numbers_in_e164_and_finds_both_spellings(
+    make_app, scratch_database_url
+):
+    """Numbers typed before 0009 ("07700 900123") become E.164 in the clinic's country; one
+    that cannot be a phone number is kept as it was, and search finds either spelling."""
+    from clinic_saas.clients import search_clients
+    from clinic_saas.models import Client, Clinic
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=scratch_database_url)
+    clinic_id, ada, ben = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with app.app_context():
+        upgrade(revision="0006_sessions")
+        meta = MetaData()
+        meta.reflect(db.engine)
+        sqlite = db.engine.dialect.name == "sqlite"
+
+        def key(value: uuid.UUID):
+            return value.hex if sqlite else value
+
+        with db.engine.begin() as connection:
+            connection.execute(
+                meta.tables["clinic"].insert(),
+                {"id": key(clinic_id), "name": "Old", "slug": "old", "timezone": "Europe/London",
+                 "currency": "GBP", "country": "GB", "active": True,
+                 "created_at": datetime.now(UTC)},
+            )  # fmt: skip
+            connection.execute(
+                meta.tables["client"].insert(),
+                [
+                    {"clinic_id": key(clinic_id), "id": key(ada), "first_name": "Ada",
+                     "last_name": "Runner", "phone": "07700 900123",
+                     "emergency_contact_name": "Ben", "emergency_contact_phone": "(0161) 496-0000",
+                     "search_text": "ada runner 07700 900123 07700900123",
+                     "created_at": datetime.now(UTC)},
+                    {"clinic_id": key(clinic_id), "id": key(ben), "first_name": "Ben",
+                     "last_name": "Odd", "phone": "0" * 30, "emergency_contact_name": None,
+                     "emergency_contact_phone": None, "search_text": "ben odd",
+                     "created_at": datetime.now(UTC)},
+                ],
+            )  # fmt: skip
+        upgrade()
+        with tenancy.platform_access():
+            phones = {
+                c.id: (c.phone, c.emergency_contact_phone)
+                for c in db.session.scalars(select(Client))
+            }
+        assert phones == {ada: ("+447700900123", "+441614960000"), ben: ("0" * 30, None)}
+        with tenancy.bound_to(db.session.get(Clinic, clinic_id)):
+            for q in ("07700 900123", "+44 7700 900123"):
+                assert [c.id for c in search_clients(q)] == [ada]
+        db.session.remove()
+        db.engine.dispose()

@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask import g, has_app_context
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 
 from ..clinic_time import today_in
 from ..extensions import db
-from ..models import ActivityLevel, Client
+from ..models import ActivityLevel, Client, Clinic
 from ..models.base import utcnow
 from ..refusals import Refusal
 
@@ -108,15 +109,35 @@ def normalise_email(email: str | None) -> str | None:
     return email
 
 
-def normalise_phone(phone: str | None, field: str = "phone") -> str | None:
-    """Keep the number as the client gave it, once we know it looks like a phone number."""
+def _region() -> str | None:
+    """The bound clinic's country: a number typed without +44 is read as that country's."""
+    clinic = g.get("clinic") if has_app_context() else None
+    return clinic.country if clinic is not None else None
+
+
+def normalise_phone(
+    phone: str | None, field: str = "phone", *, region: str | None = None
+) -> str | None:
+    """The number in E.164 (+447700900123), read in the clinic's country unless it starts +.
+
+    "07700 900123" and "+44 7700 900123" are one number and are stored the same. The check is
+    "possible" (a plausible length for its country), not "valid": the numbers reserved for
+    fiction and demos, such as 07700 900xxx, are possible but not allocated.
+    """
     phone = _clean(phone)
     if not phone:
         return None
     digits = sum(ch.isdigit() for ch in phone)
+    problem = ClientError("Enter a phone number of digits, e.g. +44 7700 900123.", field)
     if len(phone) > PHONE_MAX or not _PHONE.match(phone) or digits < _MIN_PHONE_DIGITS:
-        raise ClientError("Enter a phone number of digits, e.g. +44 7700 900123.", field)
-    return phone
+        raise problem
+    try:
+        number = phonenumbers.parse(phone, region or _region() or "GB")
+    except phonenumbers.NumberParseException as error:
+        raise problem from error
+    if not phonenumbers.is_possible_number(number):
+        raise problem
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _today() -> date:
@@ -315,6 +336,58 @@ def search_clients(q: str | None, limit: int = 20) -> list[Client]:
         .where(Client.id.in_(matching.limit(max(SEARCH_CANDIDATES, limit))))
         .order_by(func.lower(Client.last_name), func.lower(Client.first_name), Client.id)
         .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+# Possible duplicates -----------------------------------------------------------------------------
+
+DUPLICATES_SHOWN = 3
+
+
+def _or_none(check: Callable, value):
+    """A lenient reading for matching: what does not pass its check matches nothing."""
+    try:
+        return check(value)
+    except ClientError:
+        return None
+
+
+def possible_duplicates(
+    clinic: Clinic,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    date_of_birth=None,
+) -> list[Client]:
+    """Existing clients who may be the person about to be added: the same email, the same phone
+    number (in whatever format it was typed), or the same name and date of birth."""
+    email = _or_none(normalise_email, email)
+    phone = _or_none(lambda v: normalise_phone(v, region=clinic.country), phone)
+    first, last = _clean(first_name).lower(), _clean(last_name).lower()
+    born = _or_none(_date_of_birth, date_of_birth)
+    same = []
+    if email:
+        same.append(Client.email == email)
+    if phone:
+        same.append(Client.phone == phone)
+    if first and last and born:
+        same.append(
+            and_(
+                func.lower(Client.first_name) == first,
+                func.lower(Client.last_name) == last,
+                Client.date_of_birth == born,
+            )
+        )
+    if not same:
+        return []
+    query = (
+        select(Client)
+        .where(Client.clinic_id == clinic.id, Client.erased_at.is_(None), or_(*same))
+        .order_by(Client.created_at, Client.id)
+        .limit(DUPLICATES_SHOWN)
     )
     return list(db.session.scalars(query))
 

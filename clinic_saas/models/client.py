@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import date, datetime
 
+import phonenumbers
 from sqlalchemy import Date, Index, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,13 +33,27 @@ class ActivityLevel(enum.StrEnum):
 ERASED_NAME = "Erased client"
 
 
+def _national_digits(phone: str | None) -> str:
+    """The digits as dialled at home ("07700900123" for +447700900123), so either spelling of
+    a stored international number is found; "" when the number is not international."""
+    if not phone or not phone.startswith("+"):
+        return ""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return re.sub(r"\D", "", national)
+
+
 def search_text_of(first: str | None, last: str | None, email: str | None, phone: str | None):
-    """What search matches against: lowercased name and email, and the phone's bare digits.
+    """What search matches against: lowercased name and email, the phone's bare digits, and
+    its digits as dialled in its own country.
 
     One column with one trigram index (PostgreSQL) serves "contains" searches on all of them.
     """
     digits = re.sub(r"\D", "", phone or "")
-    parts = [first or "", last or "", email or "", phone or "", digits]
+    parts = [first or "", last or "", email or "", phone or "", digits, _national_digits(phone)]
     return " ".join(p.lower() for p in parts if p)
 
 

@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0010_policy"
-down_revision = "0008_flag_level"
+down_revision = "0009_phones"
 branch_labels = None
 depends_on = None
 

@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from clinic_saas import tenancy
+from clinic_saas.clients import create_client
 from clinic_saas.extensions import db
-from clinic_saas.models import Clinic, ServiceTherapist, Shift, Therapist
+from clinic_saas.models import Appointment, Client, Clinic, ServiceTherapist, Shift, Therapist
 from tests.conftest import PASSWORD
 from tests.factories import build_schedule
 
@@ -111,3 +113,54 @@ def test_the_receptionist_books_a_new_client_who_lands_in_the_right_column_and_r
     assert cell_box and header_box and row_box
     assert abs(cell_box["x"] - header_box["x"]) < 2
     assert abs(cell_box["y"] - row_box["y"]) < 2
+
+
+def test_booking_a_client_on_file_by_phone_number_typed_the_other_way_picks_their_record(
+    page: Page, app, clinic_a
+):
+    schedule = build_schedule(app, clinic_a)
+    with app.app_context():
+        clinic = db.session.get(Clinic, schedule.clinic_id)
+        with tenancy.bound_to(clinic):
+            jamie_id = create_client("Jamie", "O'Brien", "jamie@example.com", "+447700900123").id
+            db.session.commit()
+    day = _a_weekday_ahead()
+
+    page.goto("/login")
+    page.get_by_label("Email").fill(clinic_a.email("receptionist"))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/c/northside/")
+    page.goto(f"/c/northside/appointments/new?service={schedule.service_id}&date={day}")
+    tom = page.get_by_test_id("slot-group").filter(has_text="Tom Turner")
+    tom.get_by_role("link", name="11:00", exact=True).click()
+    page.wait_for_url(re.compile(r"slot="))
+
+    # Search finds the record whichever way the number is typed.
+    page.get_by_label("Name, email or phone").fill("07700 900123")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_test_id("client-matches")).to_contain_text("Jamie O'Brien")
+
+    # Entered as a new client, the number in its national form: the record on file is offered,
+    # already chosen, and booking uses it.
+    page.get_by_label("A new client (enter below)").check()
+    new_client = page.get_by_test_id("new-client")
+    new_client.get_by_label("First name").fill("Jamie")
+    new_client.get_by_label("Last name").fill("O'Brien")
+    new_client.get_by_label("Phone").fill("07700 900123")
+    page.get_by_role("button", name="Book appointment").click()
+    offer = page.get_by_test_id("possible-duplicates")
+    expect(offer).to_contain_text(
+        "This looks like Jamie O'Brien (jamie@example.com · 07700 900123)"
+    )
+    expect(offer.get_by_role("radio", name=re.compile("use this client"))).to_be_checked()
+    expect(offer.get_by_role("radio", name="Create a new client anyway")).not_to_be_checked()
+    page.get_by_role("button", name="Book appointment").click()
+
+    page.wait_for_url(re.compile(rf"/c/northside/appointments/\?date={day.isoformat()}$"))
+    expect(page.get_by_text("Booked Jamie O'Brien with Tom Turner")).to_be_visible()
+    with app.app_context(), tenancy.bound_to(db.session.get(Clinic, schedule.clinic_id)):
+        phones = db.session.scalars(select(Client.id).where(Client.phone == "+447700900123")).all()
+        booked = db.session.scalars(select(Appointment.client_id)).all()
+    assert phones == [jamie_id]
+    assert booked == [jamie_id]

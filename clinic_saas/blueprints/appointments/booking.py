@@ -8,7 +8,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ... import display
-from ...clients import ClientError, create_client, search_clients
+from ...clients import ClientError, create_client, possible_duplicates, search_clients
 from ...clinic_time import FIRST_DAY, LAST_DAY
 from ...clinical import status
 from ...extensions import db
@@ -24,6 +24,7 @@ from ...tenancy import find, parse_id
 from ...unit_of_work import discard_changes
 from ..refusal_views import place_refusal
 from .forms import (
+    NEW_ANYWAY,
     NEW_CLIENT,
     BookForm,
     FindSlotForm,
@@ -106,7 +107,14 @@ def _find_page():
     )
 
 
-def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None, fresh=None):
+def _booking_page(
+    form: BookForm,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    fresh=None,
+    duplicates: list[Client] | None = None,
+):
     """Step 2: the chosen time, the client (found or new) and a note; or, after a clash, the
     day's fresh free times to choose from, keeping what was typed."""
     values = request.form if request.method == "POST" else request.args
@@ -135,7 +143,7 @@ def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None
     q = request.args.get("q", "").strip()[:100]
     matches = search_clients(q) if q else []
     chosen_client = None
-    if form.client.data and form.client.data != NEW_CLIENT:
+    if form.client.data and form.client.data not in (NEW_CLIENT, NEW_ANYWAY):
         chosen_client = find(Client, form.client.data)
     return render_template(
         "appointments/book.html",
@@ -149,6 +157,8 @@ def _booking_page(form: BookForm, *, status: int = 200, error: str | None = None
         q=q,
         matches=matches,
         chosen_client=chosen_client,
+        duplicates=duplicates or [],
+        new_anyway=NEW_ANYWAY,
         error=error,
         fresh=fresh,
     ), status
@@ -185,23 +195,13 @@ def _book():
             form.slot.errors.append("Choose one of the free times.")
         return _clash_page(form, service, _day_field(request.form), None, status=400)
 
-    client = None
-    if form.client.data and form.client.data != NEW_CLIENT:
-        client = find(Client, form.client.data)
-        if client is None:
-            form.client.errors = ["Search for the client again, or enter a new one."]
-            valid = False
-    elif not can("clients.manage"):
-        form.client.errors = ["Search for the client and choose them: the desk adds new clients."]
-        valid = False
-    else:
-        try:
-            client = create_client(
-                form.first_name.data, form.last_name.data, form.email.data, form.phone.data
-            )
-        except ClientError as problem:
-            place_refusal(form, problem, otherwise="first_name")
-            valid = False
+    client, offer = _client_to_book(form)
+    if offer:
+        # Offer the record on file (chosen by default); a new one takes an explicit choice.
+        discard_changes()
+        form.client.data = str(offer[0].id)
+        return _booking_page(form, status=200 if valid else 400, duplicates=offer)
+    valid = valid and client is not None
     if not valid:
         discard_changes()
         return _booking_page(form, status=400)
@@ -233,6 +233,38 @@ def _book():
     if status.summary(client.id, clinic=g.clinic).stops_treatment:
         flash(RED_FLAG_WARNING, "warning")  # from plain columns: no clinical detail is read
     return redirect(url_for(".day", date=_local(appointment.starts_at).date().isoformat()))
+
+
+def _client_to_book(form: BookForm) -> tuple[Client | None, list[Client]]:
+    """The client chosen or added, or the records on file to offer first; errors on the form."""
+    if form.client.data and form.client.data not in (NEW_CLIENT, NEW_ANYWAY):
+        client = find(Client, form.client.data)
+        if client is None:
+            form.client.errors = ["Search for the client again, or enter a new one."]
+        return client, []
+    if not can("clients.manage"):
+        form.client.errors = ["Search for the client and choose them: the desk adds new clients."]
+        return None, []
+    if form.client.data != NEW_ANYWAY and (duplicates := _possible_duplicates(form)):
+        return None, duplicates
+    try:
+        client = create_client(
+            form.first_name.data, form.last_name.data, form.email.data, form.phone.data
+        )
+    except ClientError as problem:
+        place_refusal(form, problem, otherwise="first_name")
+        return None, []
+    return client, []
+
+
+def _possible_duplicates(form: BookForm) -> list[Client]:
+    return possible_duplicates(
+        g.clinic,
+        email=form.email.data,
+        phone=form.phone.data,
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+    )
 
 
 def _clash_page(form: BookForm, service: Service, on: date, error: str | None, *, status: int):

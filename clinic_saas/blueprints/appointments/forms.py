@@ -8,6 +8,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..forms import BaseForm, NewClientForm, SearchForm, strip, within_calendar
 
 NEW_CLIENT = "new"
+# A new client chosen after the page offered a record already on file that may be them.
+NEW_ANYWAY = "new-anyway"
 
 
 class FindSlotForm(SearchForm):

@@ -20,6 +20,7 @@ from ...clients import (
     link_child,
     merge_clients,
     merge_problem,
+    possible_duplicates,
     search_clients,
     unlink_child,
     update_client,
@@ -34,6 +35,7 @@ from ...models.base import utcnow
 from ...permissions import requires
 from ...tenancy import find, get_or_404
 from ...unit_of_work import discard_changes
+from ..duplicate_offer import CHOICE, NEW_ANYWAY, chosen_existing, new_chosen_anyway
 from ..forms import ClientSearchForm
 from ..refusal_views import flash_refusal, place_refusal
 from .forms import (
@@ -72,10 +74,12 @@ FIELD_LABELS = {
 }
 
 
-def _shown(value) -> str:
+def _shown(value, field: str | None = None) -> str:
     """A record's value as the merge comparison writes it."""
     if value in (None, ""):
         return "—"
+    if field in ("phone", "emergency_contact_phone"):
+        return display.phone(value, g.clinic.country)
     if isinstance(value, date):
         return display.day(value)
     return str(getattr(value, "label", value))
@@ -134,6 +138,30 @@ def new():
         return render_template("clients/form.html", form=form, client=None)
     if form.validate_on_submit():
         values = form.record_values()
+        existing = chosen_existing()
+        if existing is not None:
+            flash(f"Nothing was added: this is {existing.full_name}'s record.", "info")
+            return redirect(url_for(".show", client_id=existing.id))
+        duplicates = (
+            []
+            if new_chosen_anyway()
+            else possible_duplicates(
+                g.clinic,
+                **{
+                    name: values[name]
+                    for name in ("email", "phone", "first_name", "last_name", "date_of_birth")
+                },
+            )
+        )
+        if duplicates:
+            return render_template(
+                "clients/form.html",
+                form=form,
+                client=None,
+                duplicates=duplicates,
+                choice=CHOICE,
+                new_anyway=NEW_ANYWAY,
+            )
         try:
             client = create_client(
                 values.pop("first_name"),

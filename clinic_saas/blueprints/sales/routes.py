@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from ... import display
-from ...clients import ClientError, create_client, search_clients
+from ...clients import ClientError, create_client, possible_duplicates, search_clients
 from ...clinic_time import today_in
 from ...extensions import db
 from ...menu import offers
@@ -36,6 +36,7 @@ from ...sales.packages import PackageError
 from ...sales.purchases import purchases_of
 from ...tenancy import find, get_or_404, parse_id
 from ...unit_of_work import discard_changes
+from ..duplicate_offer import CHOICE, NEW_ANYWAY, chosen_existing, new_chosen_anyway
 from ..forms import ClientSearchForm, OneClickForm
 from ..refusal_views import one_click, place_refusal
 from ..submission_views import already_recorded, repeat_of, settle
@@ -111,7 +112,9 @@ def index():
     return _index_page(SalesNewClientForm(formdata=None))
 
 
-def _index_page(new_client: SalesNewClientForm, status: int = 200):
+def _index_page(
+    new_client: SalesNewClientForm, status: int = 200, duplicates: list[Client] | None = None
+):
     search = ClientSearchForm(request.args)
     q = (search.q.data or "").strip()[:100]
     today = today_in(g.clinic)
@@ -139,6 +142,9 @@ def _index_page(new_client: SalesNewClientForm, status: int = 200):
         q=q,
         matches=search_clients(q) if q else [],
         new_client=new_client,
+        duplicates=duplicates or [],
+        choice=CHOICE,
+        new_anyway=NEW_ANYWAY,
         recent=[
             {
                 "sale": s,
@@ -163,6 +169,25 @@ def new_client():
             f"{added.full_name} was added.", url_for(".client", client_id=added.id)
         )
     if form.validate_on_submit():
+        existing = chosen_existing()
+        if existing is not None:
+            discard_changes()  # the one-time key stays free: nothing was added
+            flash(f"Nothing was added: {existing.full_name} is on file.", "info")
+            return redirect(url_for(".client", client_id=existing.id))
+        duplicates = (
+            []
+            if new_chosen_anyway()
+            else possible_duplicates(
+                g.clinic,
+                email=form.email.data,
+                phone=form.phone.data,
+                first_name=form.first_name.data,
+                last_name=form.last_name.data,
+            )
+        )
+        if duplicates:
+            discard_changes()  # the same one-time key comes back with the choice
+            return _index_page(form, duplicates=duplicates)
         try:
             client = create_client(
                 form.first_name.data, form.last_name.data, form.email.data, form.phone.data
