@@ -69,7 +69,7 @@ def _on(app, schedule, fn):
 def test_the_desk_day_sorts_today_into_due_next_intakes_and_flags(app, schedule):
     add_intake(app, schedule, codes=FLAGGED, sites=SITES)  # Ada: flagged, current
     bea = _add_client(app, schedule, "Bea")  # no intake
-    early = add_appointment(app, schedule, _local(MONDAY, 9, 30))
+    early = add_appointment(app, schedule, _local(MONDAY, 9, 30), minutes=45, buffer=0)
     due = add_appointment(app, schedule, _local(MONDAY, 10, 20))
     later = add_appointment(app, schedule, _local(MONDAY, 14))
     done = add_appointment(app, schedule, _local(MONDAY, 8))
@@ -97,7 +97,7 @@ def test_the_reception_home_shows_that_flags_exist_but_never_what_they_say(
     add_intake(app, schedule, codes=FLAGGED, sites=SITES)
     bea = _add_client(app, schedule, "Bea")
     today = _today(app, schedule)
-    add_appointment(app, schedule, _local(today, 12))
+    add_appointment(app, schedule, _local(today, 12), minutes=45, buffer=0)
     _set(app, schedule, add_appointment(app, schedule, _local(today, 13)), client_id=bea)
     auth.login_as("receptionist", clinic_a)
     page = client.get(HOME)
@@ -191,12 +191,14 @@ def test_each_home_runs_as_many_statements_for_one_appointment_as_for_ten(
         assert page.status_code == 200
         return page.get_data(as_text=True)
 
-    add_appointment(app, schedule, _local(today, 9))
+    # half-hour visits, one after another: one therapist's day never overlaps
+    add_appointment(app, schedule, _local(today, 9), minutes=30, buffer=0)
     one, text = count_queries(home)
     assert ("Ada Runner" in text) == (role != "owner")
     for n in range(9):
         client_id = _add_client(app, schedule, f"C{n}")
-        appointment = add_appointment(app, schedule, _local(today, 10 + n // 2, 30 * (n % 2)))
+        starts = _local(today, 10 + n // 2, 30 * (n % 2))
+        appointment = add_appointment(app, schedule, starts, minutes=30, buffer=0)
         _set(app, schedule, appointment, client_id=client_id)
     ten, text = count_queries(home)
     assert ("C8 Client" in text) == (role != "owner")
