@@ -203,6 +203,11 @@ _CHECKS: dict[str, Callable] = {
 }
 
 
+def check_field(name: str, value):
+    """One field cleaned and checked as the edit form checks it; ClientError names the field."""
+    return _CHECKS[name](value)
+
+
 def _checked(fields: dict) -> dict:
     """Every given field cleaned and checked, in the form's order; the first problem raises."""
     unknown = set(fields) - set(EDITABLE)

@@ -29,6 +29,7 @@ ACTIONS = {
     "note.write": "Saved a treatment note draft",
     "note.sign": "Signed a treatment note",
     "note.amend": "Amended a treatment note",
+    "client.details": "Confirmed their details in an intake",
     "client.export": "Exported a client's record",
     "client.merge": "Merged duplicate clients",
     "client.erase": "Erased a client's identity",

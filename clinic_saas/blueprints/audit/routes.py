@@ -35,7 +35,10 @@ def _subject(event: AuditEvent) -> str:
     if event.subject_type:
         parts.append(event.subject_type.replace("_", " ").capitalize())
     for key, value in (event.detail or {}).items():
-        shown = len(value) if isinstance(value, list | tuple | dict) else value  # ids: how many
+        if key == "fields":  # the names of the fields a change touched, never their values
+            shown = ", ".join(str(name).replace("_", " ") for name in value)
+        else:
+            shown = len(value) if isinstance(value, list | tuple | dict) else value  # ids: count
         parts.append(f"{key.replace('_', ' ')}: {shown}")
     return " · ".join(parts)
 

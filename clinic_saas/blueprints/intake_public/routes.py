@@ -2,8 +2,10 @@
 no account needed.
 
 The signed token in the URL names the clinic and the link; the page shows the clinic's current
-form version, and what is posted is checked against that same version. It shows nothing of the
-client but their first name, and an unusable link says why without saying whose it was.
+form version, and what is posted is checked against that same version. It shows the client
+their first name and the details the clinic holds for them to confirm (date of birth, address,
+emergency contact, GP: clients/intake_details.py); an unusable link says why without saying
+whose it was.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import replace
 from flask import Blueprint, current_app, g, render_template, request
 
 from ... import tenancy
+from ...clients import intake_details
 from ...clinic_time import today_in
 from ...clinical import intake
 from ...clinical.templates import current_template
@@ -44,8 +47,11 @@ def _guardian_of(client: Client) -> Client | None:
     return parent if parent is not None and parent.erased_at is None else None
 
 
-def _form_page(link, client, template, answers, errors, signature, status, notice=None):
+def _form_page(
+    link, client, template, answers, errors, signature, status, notice=None, details=None
+):
     today = today_in(g.clinic)
+    details = details or intake_details.on_record(client)
     return _private(
         render_template(
             "intake_public/form.html",
@@ -60,6 +66,10 @@ def _form_page(link, client, template, answers, errors, signature, status, notic
             is_minor=client.is_minor_on(today),
             guardian_option=intake.guardian_option(client, _guardian_of(client), today),
             notice=notice,
+            details=details,
+            detail_labels=intake_details.DETAILS,
+            detail_field=intake_details.field_name,
+            detail_limits=intake_details.MAX_LENGTHS,
             form_error=errors.get(intake.FORM_ERROR),
         ),
         status,
@@ -95,14 +105,23 @@ def fill(token: str):
     if posted_version != str(template.version):
         # Nothing is stored: the client checks the new version's questions and signs again.
         answers, _ = intake.parse_answers(template, request.form)
+        details = intake_details.read(client, request.form)
         signature = replace(signature, consent=False)
-        return _form_page(link, client, template, answers, {}, signature, 409, FORM_CHANGED)
+        return _form_page(
+            link, client, template, answers, {}, signature, 409, FORM_CHANGED, details
+        )
     answers, errors = intake.parse_answers(template, request.form)
+    details = intake_details.read(client, request.form)
+    errors.update(details.errors)
+    if not details.errors:
+        # A corrected date of birth decides who signs (a minor's parent or guardian); a refusal
+        # below rolls the change back with the rest of the request.
+        intake_details.confirm(client, details, actor=intake.ACTORS[link.channel])
     errors.update(
         intake.signature_errors(client, signature, today_in(g.clinic), _guardian_of(client))
     )
     if errors:
-        return _form_page(link, client, template, answers, errors, signature, 400)
+        return _form_page(link, client, template, answers, errors, signature, 400, None, details)
     try:
         intake.submit(
             link,
@@ -119,7 +138,7 @@ def fill(token: str):
     except intake.IntakeError as error:
         discard_changes()
         errors = {intake.FORM_ERROR: str(error)}
-        return _form_page(link, client, template, answers, errors, signature, 400)
+        return _form_page(link, client, template, answers, errors, signature, 400, None, details)
     return _private(
         render_template("intake_public/thanks.html", clinic=g.clinic, client=client, link=link),
         200,
