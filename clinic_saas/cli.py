@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 
 from .accounts.passwords import hash_password, password_problem
 from .accounts.signup import find_user_by_email, normalise_email
-from .demo import DEMO_CLINICS, DEMO_PASSWORD, seed_demo_data
+from .demo import DEMO_CLINICS, DEMO_PASSWORD, reset_demo_data, seed_demo_data
 from .extensions import db
 from .models import User
 from .models.base import utcnow
@@ -23,9 +23,16 @@ __all__ = [
 
 
 @click.command("seed-demo")
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="First remove the demo clinics and everything in them, then seed them afresh.",
+)
 @with_appcontext
-def seed_demo() -> None:
-    """Create the demo clinics and logins (safe to run twice)."""
+def seed_demo(reset: bool) -> None:
+    """Create the demo clinics and logins (safe to run twice; --reset starts them afresh)."""
+    if reset and reset_demo_data():
+        click.echo("Removed the demo clinics and everything in them.")
     seed_demo_data()
     db.session.commit()
     click.echo("Demo ready. Log in with any of these, password " + DEMO_PASSWORD + ":")

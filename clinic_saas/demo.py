@@ -8,13 +8,13 @@ from __future__ import annotations
 import random
 from datetime import date, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from . import tenancy
 from .accounts.passwords import hash_password
 from .accounts.signup import find_user_by_email
 from .clinic_time import add_months, local_instant, today_in
-from .demo_clinical import seed_clinical
+from .demo_clinical import locale_of, seed_clinical
 from .extensions import db
 from .menu import offers
 from .menu.pricing import schedule_price
@@ -56,7 +56,7 @@ DEMO_CLINICS = [
         "country": "GB",
         "email": "hello@northside.example",
         "phone": "+44 161 496 0000",
-        "address": "12 Harbour Street\nManchester M1 2AB",
+        "address": "12 Whitworth Street\nManchester M1 3GT",
         "tax_registration": "GB123456789",
         "staff": [
             ("owner@northside.example", "Olivia Owens", Role.OWNER),
@@ -72,7 +72,7 @@ DEMO_CLINICS = [
         "country": "IE",
         "email": "hello@harbour.example",
         "phone": "+353 1 555 0100",
-        "address": "3 Quay Road\nDublin D02",
+        "address": "3 Quay Road\nDublin 2\nD02 X285",
         "tax_registration": None,
         "staff": [("owner@harbour.example", "Hannah Hughes", Role.OWNER)],
     },
@@ -87,6 +87,27 @@ def _demo_user(email: str, name: str) -> User:
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     user.active = True
     return user
+
+
+def reset_demo_data() -> int:
+    """Remove the demo clinics and every row they own, so that the next seed starts afresh
+    around today; the number of clinics removed.
+
+    Other clinics (signed up on this installation) are untouched, and so are the demo logins,
+    which the seed refreshes. Rows go in the reverse order of their foreign keys, dependants
+    first, one DELETE per table.
+    """
+    slugs = [spec["slug"] for spec in DEMO_CLINICS]
+    with tenancy.platform_access():
+        ids = list(db.session.scalars(select(Clinic.id).where(Clinic.slug.in_(slugs))))
+        if not ids:
+            return 0
+        db.session.expunge_all()
+        for table in reversed(db.metadata.sorted_tables):
+            if "clinic_id" in table.c:
+                db.session.execute(delete(table).where(table.c.clinic_id.in_(ids)))
+        db.session.execute(delete(Clinic).where(Clinic.id.in_(ids)))
+    return len(ids)
 
 
 def seed_demo_data() -> None:
@@ -118,7 +139,7 @@ MON, TUE, WED, THU, FRI, SAT = range(6)
 DEMO_SCHEDULES = {
     "northside": {
         "sites": {
-            "Harbour St": ("12 Harbour Street, Manchester M1 2AB", ["Room 1", "Room 2"]),
+            "Whitworth St": ("12 Whitworth Street, Manchester M1 3GT", ["Room 1", "Room 2"]),
             "Canal Yard": ("4 Canal Yard, Manchester M4 6DE", ["Studio"]),
         },
         "services": [
@@ -133,17 +154,17 @@ DEMO_SCHEDULES = {
             ("Tom Turner", "therapist@northside.example", "teal", True,
              ["kneading", "trigger_pointing", "cupping"], ["rehab", "maintenance", "post_event"],
              [1, 2, 3, 4], 4000,
-             [(d, "Harbour St", time(9), time(17)) for d in (MON, TUE, WED, THU)]
+             [(d, "Whitworth St", time(9), time(17)) for d in (MON, TUE, WED, THU)]
              + [(FRI, "Canal Yard", time(12), time(20))]),
             ("Priya Shah", None, "indigo", False,
              ["kneading", "hacking", "wringing", "vibration"], ["pre_event", "post_event"],
              [0, 1, 3], 3500,
              [(d, "Canal Yard", time(8), time(14)) for d in (MON, WED, FRI)]
-             + [(d, "Harbour St", time(13), time(21)) for d in (TUE, THU)]),
+             + [(d, "Whitworth St", time(13), time(21)) for d in (TUE, THU)]),
             ("Callum Reid", None, "orange", True,
              ["trigger_pointing", "cupping", "kneading"], ["rehab", "maintenance"],
              [2, 3, 4], 4000,
-             [(d, "Harbour St", time(10), time(18)) for d in (TUE, WED, THU, FRI, SAT)]),
+             [(d, "Whitworth St", time(10), time(18)) for d in (TUE, WED, THU, FRI, SAT)]),
             ("Sofia Martins", None, "pink", False,
              ["kneading", "wringing", "vibration"], ["maintenance", "pre_event"],
              [0, 3, 4], 3000,
@@ -168,24 +189,42 @@ DEMO_SCHEDULES = {
         "plans": [("Monthly maintenance", [3, 4], 1, 5000)],
     },
     "harbour": {
-        "sites": {"Quay Road": ("3 Quay Road, Dublin D02", ["Room A"])},
+        "sites": {
+            "Quay Road": ("3 Quay Road, Dublin 2, D02 X285", ["Room A", "Room B"]),
+        },
         "services": [
             ("Pre-event flush", "pre_event", 30, 10, 4000, "Short warm-up before competition."),
             ("Post-event recovery", "post_event", 60, 15, 7000, "Recovery after an event."),
+            ("Injury rehab session", "rehab", 45, 15, 6500, "Treatment within a rehab plan."),
+            ("Maintenance massage 60", "maintenance", 60, 15, 6500, "Regular work in season."),
+            ("Maintenance massage 90", "maintenance", 90, 15, 9000, "Full-body maintenance."),
         ],
         "therapists": [
             ("Hannah Hughes", "owner@harbour.example", "green", True,
-             ["kneading", "cupping"], ["pre_event", "post_event"], [0, 1], 0,
+             ["kneading", "cupping", "trigger_pointing"], ["pre_event", "post_event", "rehab"],
+             [0, 1, 2], 0,
              [(d, "Quay Road", time(9), time(17)) for d in (MON, TUE, WED, THU, FRI)]),
+            ("Niamh Byrne", None, "purple", False,
+             ["kneading", "wringing", "hacking", "vibration"], ["maintenance", "pre_event"],
+             [0, 3, 4], 3500,
+             [(d, "Quay Road", time(12), time(20)) for d in (TUE, WED, THU, FRI)]
+             + [(SAT, "Quay Road", time(8), time(13))]),
         ],
-        "clients": ["Aoife Kelly", "Brian Walsh", "Ciara Byrne", "Declan Ryan", "Eimear Nolan"],
+        "clients": [
+            "Aoife Kelly", "Brian Walsh", "Ciara Byrne", "Declan Ryan", "Eimear Nolan",
+            "Fionn Doyle", "Grainne Murphy", "Oisin Brennan", "Roisin Quinn", "Sean Gallagher",
+            "Siobhan Keane", "Conor Lynch",
+        ],
         "bookings_per_day": (1, 3),
-        "tax": {},  # not VAT-registered: no tax on anything
-        "service_tax": [None, None],
+        "tax": {},  # under the VAT threshold: no tax on anything
+        "service_tax": [None, None, None, None, None],
         "tier": None,
         "price_change": None,
-        "packages": [("3-session race pack", [0, 1], 3, 10500, 3, True)],
-        "plans": [],
+        "packages": [
+            ("3-session race pack", [0, 1], 3, 10500, 3, True),
+            ("Rehab course of 5", [2], 5, 29500, 4, False),
+        ],
+        "plans": [("Monthly maintenance", [3], 1, 5800)],
     },
 }  # fmt: skip
 
@@ -260,6 +299,7 @@ def _seed_schedule(clinic: Clinic, plan: dict) -> None:
         )
         therapists.append((therapist, offered))
     clients = []
+    locale = locale_of(clinic)
     for full_name in plan["clients"]:
         first, last = full_name.split(" ", 1)
         handle = f"{first}.{last}".lower()
@@ -268,7 +308,9 @@ def _seed_schedule(clinic: Clinic, plan: dict) -> None:
                 first_name=first,
                 last_name=last,
                 email=f"{handle}@example.com",
-                phone=f"+4477009{rng.randint(10000, 99999)}",
+                phone=locale.phone(rng),
+                # Clients joined over the past two years, before the bookings around today.
+                created_at=utcnow() - timedelta(days=rng.randint(30, 730)),
             )
         )
     db.session.add_all(clients)
@@ -374,12 +416,12 @@ def _seed_absences(clinic: Clinic, therapists: list, monday: date) -> None:
             note="Marathon weekend",
         )
     )
-    harbour_st = db.session.scalar(select(Location).where(Location.name == "Harbour St"))
+    main_site = db.session.scalar(select(Location).where(Location.name == "Whitworth St"))
     db.session.add(
         DayOverride(
             therapist_id=priya.id,
             on_date=monday + timedelta(days=7 + SAT),
-            location_id=harbour_st.id,
+            location_id=main_site.id,
             start_time=time(9),
             end_time=time(13),
             note="Covering the parkrun clinic",

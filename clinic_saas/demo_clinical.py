@@ -4,6 +4,7 @@ that show on today's appointment book), and signed treatment notes on past sessi
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -37,19 +38,62 @@ SPORTS = [
     ("CrossFit", ActivityLevel.REGULAR),
     ("Rugby union", ActivityLevel.COMPETITIVE),
 ]
-GPS = [
-    ("Dr A. Shah", "Ancoats Medical Practice"),
-    ("Dr M. Byrne", "Didsbury Health Centre"),
-    ("Dr L. Okoro", "Chorlton Family Practice"),
-]
+
+
+@dataclass(frozen=True)
+class Locale:
+    """What makes a demo client local to their clinic's country: numbers, doctors, streets."""
+
+    mobile: str  # a format with one {} for five digits
+    gps: tuple[tuple[str, str], ...]
+    streets: tuple[str, ...]
+    towns: tuple[str, ...]
+    events: tuple[str, ...]
+
+    def phone(self, rng: random.Random) -> str:
+        return self.mobile.format(rng.randint(10000, 99999))
+
+
+LOCALES = {
+    # 07700 900xxx: the UK range kept for fiction.
+    "GB": Locale(
+        mobile="+4477009{}",
+        gps=(
+            ("Dr A. Shah", "Ancoats Medical Practice"),
+            ("Dr M. Byrne", "Didsbury Health Centre"),
+            ("Dr L. Okoro", "Chorlton Family Practice"),
+        ),
+        streets=("Oxford Road", "Wilmslow Road", "Beech Road", "Stockport Road", "Ducie Street"),
+        towns=("Manchester M13 9PL", "Manchester M20 6RT", "Manchester M21 9EG", "Salford M5 4WT"),
+        events=("Manchester Marathon in April", "Great North Run in September", "Club 10k"),
+    ),
+    "IE": Locale(
+        mobile="+353855{}0",
+        gps=(
+            ("Dr C. Nolan", "Ringsend Medical Centre"),
+            ("Dr P. Farrell", "Rathmines Family Practice"),
+            ("Dr S. Okafor", "Phibsborough Health Centre"),
+        ),
+        streets=("Pembroke Road", "Leinster Road", "Clontarf Road", "Haddington Road"),
+        towns=("Dublin 4, D04 V1W8", "Dublin 6, D06 C9X2", "Dublin 3, D03 E2H7"),
+        events=("Dublin Marathon in October", "Great Dublin Bay Cruise", "Parkrun every Saturday"),
+    ),
+}
+
+
+def locale_of(clinic) -> Locale:
+    return LOCALES.get(clinic.country or "GB", LOCALES["GB"])
+
+
 INJURY_SITES = ["left calf", "right hamstring", "lower back", "right shoulder", "left knee"]
 
 
 def seed_clinical(clinic, clients: list[Client], rng: random.Random) -> None:
     """Details for every client, a parent and child, intakes, and notes (see module docstring)."""
     today = today_in(clinic)
+    locale = locale_of(clinic)
     for client in clients:
-        _complete_details(client, rng, today)
+        _complete_details(client, rng, today, locale)
     parent = clients[0]
     child = Client(
         first_name="Mia",
@@ -58,6 +102,7 @@ def seed_clinical(clinic, clients: list[Client], rng: random.Random) -> None:
         guardian_id=parent.id,
         sport="Swimming",
         activity_level=ActivityLevel.COMPETITIVE,
+        created_at=parent.created_at,
     )
     db.session.add(child)
     db.session.flush()
@@ -78,7 +123,7 @@ def seed_clinical(clinic, clients: list[Client], rng: random.Random) -> None:
             signed = now - timedelta(days=400 + index)  # out of date (older than 12 months)
         elif index % 5 == 2:
             codes = ("anticoagulants",)
-        _add_intake(template, client, codes, sites, signed, rng)
+        _add_intake(template, client, codes, sites, signed, rng, locale)
     db.session.flush()
     _add_notes(clinic, rng)
 
@@ -177,15 +222,18 @@ def _add_notes(clinic, rng: random.Random) -> None:
     db.session.flush()
 
 
-def _complete_details(client: Client, rng: random.Random, today: date) -> None:
+def _complete_details(client: Client, rng: random.Random, today: date, locale: Locale) -> None:
     sport, level = rng.choice(SPORTS)
-    gp, practice = rng.choice(GPS)
+    gp, practice = rng.choice(locale.gps)
     client.date_of_birth = date(today.year - rng.randint(19, 64), rng.randint(1, 12), 15)
     client.sport, client.activity_level = sport, level
     client.emergency_contact_name = (
         f"{rng.choice(['Sam', 'Alex', 'Jo', 'Chris'])} {client.last_name}"
     )
-    client.emergency_contact_phone = f"+4477009{rng.randint(10000, 99999)}"
+    client.emergency_contact_phone = locale.phone(rng)
+    client.address = (
+        f"{rng.randint(2, 180)} {rng.choice(locale.streets)}\n{rng.choice(locale.towns)}"
+    )
     client.gp_name, client.gp_practice = gp, practice
     if rng.random() < 0.5:
         client.marketing_consent = True
@@ -209,13 +257,13 @@ def _clients_seen_next(clinic, today: date) -> list:
     return list(dict.fromkeys(rows))[:2]
 
 
-def _add_intake(template, client, codes, sites, signed: datetime, rng) -> IntakeResponse:
+def _add_intake(template, client, codes, sites, signed: datetime, rng, locale) -> IntakeResponse:
     meds = [c for c in codes if c == "anticoagulants"]
     conditions = [c for c in codes if c not in meds]
     injury = rng.choice(INJURY_SITES)
     answers = {
         "activity": f"{client.sport}, {rng.randint(2, 6)} sessions a week",
-        "upcoming_events": rng.choice(["", "Manchester Marathon in April", "Club 10k next month"]),
+        "upcoming_events": rng.choice(["", *locale.events]),
         "goals": rng.choice(
             [
                 "Stay injury-free through the season",

@@ -19,6 +19,7 @@ from clinic_saas.models import (
     Therapist,
     User,
 )
+from clinic_saas.models.base import utcnow
 
 
 def _counts(app):
@@ -132,3 +133,75 @@ def test_the_demo_clinic_has_client_records_with_intakes_flags_and_signed_notes(
     assert all(n.content["techniques"] and n.content["pain_before"] is not None for n in notes)
     assert len(flagged_upcoming) >= 2  # Tom Turner's next clients carry the two red flags
     assert {s.value for s in states} == {"missing", "outdated", "current"}
+
+
+def _clinic_counts(app, slug: str) -> dict:
+    from clinic_saas.models import Client, PackageSale, Service
+
+    with app.app_context():
+        clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
+        with tenancy.bound_to(clinic):
+            return {
+                model.__name__: db.session.scalar(select(func.count()).select_from(model))
+                for model in (Client, Appointment, Service, Therapist, PackageSale)
+            }
+
+
+def test_seed_demo_reset_starts_the_demo_afresh_and_leaves_other_clinics_alone(app):
+    from clinic_saas.models import Client
+
+    from .conftest import make_clinic
+
+    other = make_clinic(app, "elsewhere", "Elsewhere Physio")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    fresh = _clinic_counts(app, "northside")
+    with app.app_context():
+        for slug in ("northside", "elsewhere"):
+            clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
+            with tenancy.bound_to(clinic):
+                db.session.add(Client(first_name="Zed", last_name="Added", email="z@example.com"))
+                booked = db.session.scalar(
+                    select(Appointment).where(Appointment.status == AppointmentStatus.BOOKED)
+                )
+                if booked is not None:
+                    booked.status = AppointmentStatus.CANCELLED
+                db.session.commit()
+    users = _counts(app)[1]
+
+    result = runner.invoke(args=["seed-demo", "--reset"])
+    assert result.exit_code == 0, result.output
+    assert "Removed the demo clinics and everything in them." in result.output
+    assert _clinic_counts(app, "northside") == fresh  # as first seeded: the added client is gone
+    assert _clinic_counts(app, "elsewhere")["Client"] == 1  # another clinic keeps its data
+    assert _counts(app)[1] == users  # logins stay
+    with app.app_context(), tenancy.platform_access():
+        assert db.session.scalar(select(Clinic.name).where(Clinic.slug == "elsewhere")) == (
+            other.name
+        )
+
+
+def test_the_demo_clinics_are_each_one_coherent_place_with_the_four_kinds_of_work(app):
+    from clinic_saas.models import Client, Service
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    expected = {"northside": ("GBP", "+44", "Manchester"), "harbour": ("EUR", "+353", "Dublin")}
+    with app.app_context():
+        for slug, (currency, dialling, city) in expected.items():
+            clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
+            assert clinic.currency == currency
+            assert (city in clinic.address and city in clinic.phone) or clinic.phone.startswith(
+                dialling.replace("+", "+")
+            )
+            with tenancy.bound_to(clinic):
+                sites = db.session.scalars(select(Location.address)).all()
+                assert sites and all(city in address for address in sites), sites
+                clients = db.session.scalars(select(Client)).all()
+                phones = [c.phone for c in clients if c.phone]
+                assert phones and all(p.startswith(dialling) for p in phones), phones
+                assert all(c.address and c.gp_practice for c in clients if c.guardian_id is None)
+                categories = set(db.session.scalars(select(Service.category)))
+                assert categories == {"pre_event", "post_event", "rehab", "maintenance"}
+                joined = [c.created_at for c in clients]
+                # Clients joined before the fortnight of bookings, not all on the day of seeding.
+                assert max(joined) < utcnow() - timedelta(days=7)
