@@ -165,6 +165,44 @@ def test_the_owners_numbers_for_today_and_the_week(app, schedule):
     assert week.new_clients == 2
 
 
+def test_time_off_is_not_counted_as_rostered_hours(app, schedule):
+    from clinic_saas.models import TimeOff, TimeOffKind
+
+    wednesday = MONDAY + timedelta(days=2)
+
+    def away(clinic):
+        db.session.add_all(
+            [
+                # A morning off on Wednesday (two hours of a 09:00-17:00 shift) ...
+                TimeOff(
+                    therapist_id=schedule.therapist_id,
+                    kind=TimeOffKind.HOLIDAY,
+                    starts_at=_local(wednesday, 7),
+                    ends_at=_local(wednesday, 11),
+                ),
+                # ... overlapping an hour of training, and all of Thursday.
+                TimeOff(
+                    therapist_id=schedule.therapist_id,
+                    kind=TimeOffKind.TRAINING,
+                    starts_at=_local(wednesday, 10),
+                    ends_at=_local(wednesday, 12),
+                ),
+                TimeOff(
+                    therapist_id=schedule.therapist_id,
+                    kind=TimeOffKind.SICKNESS,
+                    starts_at=_local(wednesday + timedelta(days=1), 0),
+                    ends_at=_local(wednesday + timedelta(days=2), 0),
+                ),
+            ]
+        )
+        db.session.commit()
+
+    _on(app, schedule, away)
+    numbers = _on(app, schedule, lambda clinic: homes.clinic_numbers(clinic, wednesday))
+    assert numbers.today.rostered_minutes == 5 * 60  # 12:00 to 17:00
+    assert numbers.week.rostered_minutes == (7 * 8 - 3 - 8) * 60
+
+
 def test_the_owners_home_shows_the_numbers(app, client, auth, clinic_a, schedule):
     add_appointment(app, schedule, _local(_today(app, schedule), 12))
     auth.login_as("owner", clinic_a)

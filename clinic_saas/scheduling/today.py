@@ -20,7 +20,8 @@ from ..clinical import status
 from ..clinical.status import IntakeState, IntakeSummary
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, Client, Clinic, Therapist
-from .roster import working_blocks
+from .intervals import Interval, merge, subtract
+from .roster import time_off_between, working_blocks
 
 NEXT_SHOWN = 8
 DUE_WITHIN = timedelta(minutes=30)  # "due to check in": starting within this, or started
@@ -131,7 +132,7 @@ def _minutes(start: datetime, end: datetime) -> int:
 
 
 def clinic_numbers(clinic: Clinic, on: date) -> ClinicNumbers:
-    """Today and this week (Monday to Sunday) in numbers, in five statements."""
+    """Today and this week (Monday to Sunday) in numbers, in six statements."""
     tz = clinic.tz
     first = on - timedelta(days=on.weekday())
     last = first + timedelta(days=6)
@@ -151,15 +152,22 @@ def clinic_numbers(clinic: Clinic, on: date) -> ClinicNumbers:
     ).one()
     therapist_ids = list(db.session.scalars(select(Therapist.id).where(Therapist.active)))
     blocks = working_blocks(therapist_ids, first, last, tz)
+    away = time_off_between(therapist_ids, week.start, week.end)
+    # Rostered hours are the hours a therapist can be booked: a shift less their time off.
+    working = [
+        part
+        for tid, found in blocks.items()
+        for b in found
+        for part in subtract(b.interval, merge(Interval(t.starts_at, t.ends_at) for t in away[tid]))
+    ]
 
     def numbers(start: datetime, end: datetime, new_clients: int | None) -> Numbers:
         mine = [r for r in rows if start <= r.starts_at < end]
         live = [r for r in mine if r.status in LIVE]
         rostered = sum(
-            _minutes(max(b.interval.start, start), min(b.interval.end, end))
-            for found in blocks.values()
-            for b in found
-            if b.interval.start < end and b.interval.end > start
+            _minutes(max(part.start, start), min(part.end, end))
+            for part in working
+            if part.start < end and part.end > start
         )
         return Numbers(
             appointments=len(live),
