@@ -98,14 +98,15 @@ def reset_demo_data() -> int:
     first, one DELETE per table.
     """
     slugs = [spec["slug"] for spec in DEMO_CLINICS]
-    with tenancy.platform_access():
-        ids = list(db.session.scalars(select(Clinic.id).where(Clinic.slug.in_(slugs))))
-        if not ids:
-            return 0
-        db.session.expunge_all()
-        for table in reversed(db.metadata.sorted_tables):
-            if "clinic_id" in table.c:
-                db.session.execute(delete(table).where(table.c.clinic_id.in_(ids)))
+    clinics = list(db.session.scalars(select(Clinic).where(Clinic.slug.in_(slugs))))
+    for clinic in clinics:
+        with tenancy.bound_to(clinic):
+            for table in reversed(db.metadata.sorted_tables):
+                if "clinic_id" in table.c:
+                    db.session.execute(delete(table).where(table.c.clinic_id == clinic.id))
+    ids = [clinic.id for clinic in clinics]
+    db.session.expunge_all()
+    if ids:
         db.session.execute(delete(Clinic).where(Clinic.id.in_(ids)))
     return len(ids)
 

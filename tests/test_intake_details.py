@@ -87,13 +87,15 @@ def test_the_form_asks_for_the_details_prefilled_from_the_record(app, client, sc
         date_of_birth=date(1990, 5, 1),
         address="12 Harbour Street\nManchester",
         gp_practice="Harbour Surgery",
+        emergency_contact_name="Sam Runner",
+        emergency_contact_phone="+447700900456",
     )
     html = client.get(f"/intake/{token}").get_data(as_text=True)
     assert 'data-testid="intake-details"' in html
     assert 'name="d-date_of_birth" type="date" value="1990-05-01"' in html
     assert ">12 Harbour Street\nManchester</textarea>" in html
     assert 'name="d-gp_practice" type="text" value="Harbour Surgery"' in html
-    assert 'name="d-emergency_contact_name" type="text" value=""' in html
+    assert 'name="d-emergency_contact_phone" type="tel" value="07700 900456"' in html
     assert 'name="d-gp_name" type="text" value=""' in html
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from .. import display
 from ..clinical import audit
 from ..extensions import db
 from ..models import AuditEvent, Client
@@ -62,12 +63,15 @@ class Details:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def on_record(client: Client) -> Details:
-    """The form prefilled from the record."""
+def on_record(client: Client, country: str | None) -> Details:
+    """The form prefilled from the record, numbers written as people dial them in `country`."""
     typed = {}
     for name in DETAILS:
         value = getattr(client, name)
-        typed[name] = value.isoformat() if hasattr(value, "isoformat") else (value or "")
+        if name == "emergency_contact_phone":
+            typed[name] = display.phone(value, country)
+        else:
+            typed[name] = value.isoformat() if hasattr(value, "isoformat") else (value or "")
     return Details(typed=typed)
 
 

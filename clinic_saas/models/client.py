@@ -63,6 +63,10 @@ class Client(TenantScoped):
         tenant_reference("client", "guardian_id"),
         Index("ix_client_name", "clinic_id", "last_name", "first_name"),
         Index("ix_client_guardian", "clinic_id", "guardian_id"),
+        # Looking for a client already on file (clients/records.possible_duplicates) is an
+        # equality on the email or the E.164 phone number within the clinic.
+        Index("ix_client_email", "clinic_id", "email"),
+        Index("ix_client_phone", "clinic_id", "phone"),
         Index(
             "ix_client_search_trgm",
             "search_text",

@@ -51,7 +51,7 @@ def _form_page(
     link, client, template, answers, errors, signature, status, notice=None, details=None
 ):
     today = today_in(g.clinic)
-    details = details or intake_details.on_record(client)
+    details = details or intake_details.on_record(client, g.clinic.country)
     return _private(
         render_template(
             "intake_public/form.html",
