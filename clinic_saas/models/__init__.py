@@ -3,6 +3,15 @@
 from .appointment import Appointment, AppointmentStatus
 from .audit import AppendOnlyError, AuditEvent
 from .base import TenantScoped, uuid7
+from .billing import (
+    CreditNote,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Organisation,
+    PayerKind,
+)
 from .client import ERASED_NAME, ActivityLevel, Client
 from .clinic import Clinic
 from .clinical import (
@@ -34,6 +43,18 @@ from .menu import (
     TaxTreatment,
 )
 from .packages import Package, PackageRedemption, PackageSale, PackageService
+from .payments import (
+    AttemptStatus,
+    CardAttempt,
+    Payment,
+    PaymentChannel,
+    PaymentMethod,
+    Refund,
+    RefundStatus,
+    SavedCard,
+    StripeCustomer,
+    StripeEvent,
+)
 from .roster import DayOverride, Shift, TimeOff, TimeOffKind
 from .staff import CALENDAR_COLOURS, Location, Room, ServiceCategory, Technique, Therapist
 from .submissions import FormSubmission
@@ -47,13 +68,17 @@ __all__ = [
     "AppendOnlyError",
     "Appointment",
     "AppointmentStatus",
+    "AttemptStatus",
     "AuditEvent",
+    "CardAttempt",
     "Category",
     "Client",
     "ClientMembership",
     "ClientMembershipStatus",
     "Clinic",
+    "CreditNote",
     "DayOverride",
+    "DocumentCounter",
     "FlagAcknowledgement",
     "FormSubmission",
     "ImmutableRecordError",
@@ -61,6 +86,9 @@ __all__ = [
     "IntakeResponse",
     "IntakeTemplate",
     "Invitation",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
     "Location",
     "Membership",
     "MembershipPeriod",
@@ -69,18 +97,28 @@ __all__ = [
     "MembershipUse",
     "NoteAmendment",
     "NoteStatus",
+    "Organisation",
     "Package",
     "PackageRedemption",
     "PackageSale",
     "PackageService",
+    "PayerKind",
+    "Payment",
+    "PaymentChannel",
+    "PaymentMethod",
     "PriceTier",
+    "Refund",
+    "RefundStatus",
     "Role",
     "Room",
+    "SavedCard",
     "Service",
     "ServiceCategory",
     "ServicePrice",
     "ServiceTherapist",
     "Shift",
+    "StripeCustomer",
+    "StripeEvent",
     "TaxRate",
     "TaxTreatment",
     "Technique",

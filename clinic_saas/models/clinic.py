@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, String, Text, true
+from sqlalchemy import CheckConstraint, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -38,6 +38,7 @@ class Clinic(db.Model):
             "late_cancellation_fee_minor >= 0 AND late_cancellation_fee_bp BETWEEN 0 AND 10000",
             name="late_fee_range",
         ),
+        CheckConstraint("payment_terms_days BETWEEN 0 AND 365", name="payment_terms_range"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
@@ -70,6 +71,15 @@ class Clinic(db.Model):
     retention_years: Mapped[int] = mapped_column(default=8, server_default="8")
     # An intake older than this is flagged as outdated before the next treatment.
     intake_valid_months: Mapped[int] = mapped_column(default=12, server_default="12")
+    # Invoices: the name printed on them (the trading name when empty), the number prefix
+    # ("NS" gives NS-2026-000042) and the days a payer has to pay.
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    invoice_prefix: Mapped[str] = mapped_column(String(12), default="INV", server_default="INV")
+    payment_terms_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    # The clinic's own Stripe account (Connect): charges are direct charges on it.
+    stripe_account_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_charges_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    stripe_details_submitted: Mapped[bool] = mapped_column(default=False, server_default=false())
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

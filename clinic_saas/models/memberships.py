@@ -97,6 +97,9 @@ class ClientMembership(TenantScoped):
     )
     paused_on: Mapped[date | None] = mapped_column(Date)
     cancelled_on: Mapped[date | None] = mapped_column(Date)
+    # The monthly fee charged on the saved card: failures in a row, and when to try again.
+    renewal_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    renewal_retry_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     plan: Mapped[MembershipPlan] = tenant_relationship(

@@ -1,0 +1,1 @@
+"""Invoices: drafting, numbering, issuing, voiding and crediting, and what each one still owes."""
