@@ -159,7 +159,9 @@ def _serve_with(args: argparse.Namespace) -> int:
     log = open(args.log, "a") if args.log else None  # noqa: SIM115 (closed below)
     process = spawn(sock, log)
     sock.close()  # the emulator holds its own copy
-    # `make` stopped by SIGTERM: leave through the finally below, which stops the emulator.
+    # Stopped by Ctrl-C or SIGTERM: leave through the finally below, which stops the emulator
+    # (Ctrl-C even where a non-interactive shell started us with SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         wait_until_ready(base, args.timeout, alive=lambda: process.poll() is None)
