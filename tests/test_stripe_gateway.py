@@ -337,6 +337,19 @@ def test_idempotency_keys_and_amounts_are_checked_before_stripe_is_called(stripe
 # Connect: the contract, against a recording stand-in for Stripe -----------------------------
 
 
+DECLINE = {
+    "type": "card_error",
+    "code": "card_declined",
+    "decline_code": "insufficient_funds",
+    "message": "Your card has insufficient funds.",
+    "payment_intent": {
+        "id": "pi_declined",
+        "object": "payment_intent",
+        "status": "requires_payment_method",
+    },
+}
+
+
 class Recorder:
     """A loopback HTTP server that answers like Stripe and remembers every request."""
 
@@ -357,8 +370,13 @@ class Recorder:
                         "form": dict(parse_qsl(body or query)),
                     }
                 )
-                payload = json.dumps(recorder.answer(self.command, path, dict(parse_qsl(body))))
-                self.send_response(200)
+                status, answer = 200, recorder.answer(self.command, path, dict(parse_qsl(body)))
+                if "pi_declined" in path:  # as Stripe declines: the intent named in the error
+                    status, answer = 402, {"error": DECLINE}
+                elif "pi_broken" in path:
+                    status, answer = 500, {"error": {"type": "api_error", "message": "Oops"}}
+                payload = json.dumps(answer)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Request-Id", "req_recorded")
                 self.end_headers()
@@ -529,3 +547,15 @@ def test_fake_onboarding_returns_a_local_url_and_a_status_tests_can_flip(app_ctx
     status = flow.account_status(account)
     assert (status.charges_enabled, status.details_submitted) == (False, True)
     FakeOnboarding.forget_all()
+
+
+def test_stripes_own_decline_and_server_errors_become_ours(make_app, recorder):
+    stand_in = make_app(STRIPE_API_BASE=recorder.base)
+    with stand_in.app_context():
+        with pytest.raises(CardDeclined) as declined:
+            gateway().confirm_payment_intent("pi_declined")
+        with pytest.raises(StripeUnavailable):
+            gateway().retrieve_payment_intent("pi_broken")
+    assert declined.value.intent_id == "pi_declined"
+    assert str(declined.value) == "Your card has insufficient funds."
+    assert declined.value.code == "card_declined"

@@ -247,10 +247,13 @@ def _stringify(metadata: Mapping[str, object] | None) -> dict[str, str]:
 def _translate(error: stripe.StripeError, intent_id: str | None = None) -> GatewayError:
     """Our error for Stripe's, worded for people; Stripe's own words go to the log."""
     if isinstance(error, stripe.CardError):
+        # Stripe names the intent in the error (the emulator does not): an id or an object.
         known = getattr(error.error, "payment_intent", None) if error.error else None
+        if hasattr(known, "to_dict"):
+            known = known.to_dict()
         return CardDeclined(
             error.user_message or "The card was declined.",
-            intent_id=_id(known.to_dict() if known is not None else None) or intent_id,
+            intent_id=_id(known) or intent_id,
             code=error.code,
         )
     status = error.http_status or 0
