@@ -10,6 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # The development Stripe emulator (GPL-3.0, run as a separate process). It is not a dependency of
 # the app: build a production image with `--build-arg LOCALSTRIPE_VERSION=` to leave it out.
+# The same version as the dev extra in pyproject.toml (tests/test_stripe_emulator.py checks it).
 ARG LOCALSTRIPE_VERSION=1.15.10
 
 RUN groupadd --system --gid 10001 app \

@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The local Stripe emulator that `make run` starts beside the app (loopback only).
+STRIPE_PORT ?= 8420
 export FLASK_APP := wsgi.py
 
 .PHONY: run test install browser lint format clean
@@ -37,11 +39,17 @@ browser:
 	  fi; \
 	fi
 
+# The app, with the Stripe emulator beside it on 127.0.0.1:$(STRIPE_PORT) (an empty store each
+# time, its log in instance/stripe-emulator.log), delivering its webhooks to the app; it stops
+# when the app stops.
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo "Serving http://$(HOST):$(PORT)  (mail the app sends: http://$(HOST):$(PORT)/dev/outbox)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@mkdir -p instance
+	$(BIN)/python -m clinic_saas.devtools.emulator_control serve-with --port $(STRIPE_PORT) \
+	  --webhook-url http://$(HOST):$(PORT)/webhooks/stripe --log instance/stripe-emulator.log \
+	  -- $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite; with TEST_DATABASE_URL=postgresql://... on that PostgreSQL database.
 test: install browser

@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     settings.tune_engine(app.config)
     settings.settle_hosts(app.config)
+    settings.settle_stripe(app.config)
     if app.config["ENV_NAME"] == "production":
         settings.check_production(app.config)
     if app.config["PROXY_FIX_X_FOR"]:

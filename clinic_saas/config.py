@@ -16,6 +16,12 @@ DEV_CLINICAL_DATA_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 DEV_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 # Hosts always answered besides the public one: the container's own health check calls these.
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
+# Stripe's own servers, and the local emulator that `make run` starts (see devtools).
+STRIPE_LIVE_API_BASE = "https://api.stripe.com"
+STRIPE_LIVE_JS_URL = "https://js.stripe.com/v3/"
+DEV_STRIPE_API_BASE = "http://127.0.0.1:8420"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev_fake"  # noqa: S105
+ONBOARDING_KINDS = ("stripe", "fake")
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -66,9 +72,13 @@ def from_environment(instance_path: str) -> dict:
         "CLINICAL_DATA_KEYS": os.environ.get("CLINICAL_DATA_KEYS", DEV_CLINICAL_DATA_KEY),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_dev_fake"),
         "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_dev_fake"),
-        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_dev_fake"),
-        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET),
+        # None here means: the default of the environment the app ends up in (see settle_stripe).
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL") or None,
+        "STRIPE_ONBOARDING": os.environ.get("STRIPE_ONBOARDING") or None,
         "STRIPE_CONNECT": _bool("STRIPE_CONNECT", False),
+        "PLATFORM_FEE_BP": _int("PLATFORM_FEE_BP", 0),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int("MAIL_PORT", 587),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
@@ -131,6 +141,31 @@ def settle_hosts(config: dict) -> None:
         config["TRUSTED_HOSTS"] = list(dict.fromkeys(h for h in (public_host, *LOCAL_HOSTS) if h))
 
 
+def settle_stripe(config: dict) -> None:
+    """Fill in Stripe's addresses for the environment: the emulator in development, Stripe itself
+    in production. The browser's Stripe.js address is separate from the server's API base, because
+    a browser outside Compose reaches the emulator at another address than the web container."""
+    production = config.get("ENV_NAME") == "production"
+    if not config.get("STRIPE_API_BASE"):
+        config["STRIPE_API_BASE"] = STRIPE_LIVE_API_BASE if production else DEV_STRIPE_API_BASE
+    config["STRIPE_API_BASE"] = config["STRIPE_API_BASE"].rstrip("/")
+    if not config.get("STRIPE_JS_URL"):
+        live = config["STRIPE_API_BASE"] == STRIPE_LIVE_API_BASE
+        config["STRIPE_JS_URL"] = (
+            STRIPE_LIVE_JS_URL if live else config["STRIPE_API_BASE"] + "/js.stripe.com/v3/"
+        )
+    if not config.get("STRIPE_ONBOARDING"):
+        # The emulator has no Connect: anywhere but production, a fake stands in for onboarding.
+        config["STRIPE_ONBOARDING"] = "stripe" if production else "fake"
+    if config["STRIPE_ONBOARDING"] not in ONBOARDING_KINDS:
+        raise ConfigurationError("STRIPE_ONBOARDING must be 'stripe' or 'fake'")
+    fee = config.get("PLATFORM_FEE_BP", 0)
+    if not isinstance(fee, int) or isinstance(fee, bool) or not 0 <= fee <= 10_000:
+        raise ConfigurationError(
+            "PLATFORM_FEE_BP is the platform fee in basis points: a whole number from 0 to 10000"
+        )
+
+
 PRODUCTION_OVERRIDES = {
     "SESSION_COOKIE_SECURE": True,
     "REMEMBER_COOKIE_SECURE": True,
@@ -139,7 +174,11 @@ PRODUCTION_OVERRIDES = {
 }
 
 
-class InsecureConfigurationError(RuntimeError):
+class ConfigurationError(RuntimeError):
+    """Raised when a setting holds a value the app cannot run with."""
+
+
+class InsecureConfigurationError(ConfigurationError):
     """Raised when a production app would start with a development secret or key."""
 
 
@@ -165,6 +204,10 @@ def check_production(config: dict) -> None:
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append("DATABASE_URL must point at PostgreSQL in production")
     # No STRIPE_SECRET_KEY is demanded yet: nothing charges cards until payments are live.
+    if config.get("STRIPE_API_BASE") != STRIPE_LIVE_API_BASE:
+        problems.append(f"STRIPE_API_BASE must be {STRIPE_LIVE_API_BASE} in production")
+    if config.get("STRIPE_ONBOARDING") != "stripe":
+        problems.append("STRIPE_ONBOARDING must be 'stripe' in production (the fake is for tests)")
     if not config.get("MAIL_SERVER"):
         problems.append("MAIL_SERVER must be set so that invitations and resets reach people")
     base = urlsplit(config.get("PUBLIC_BASE_URL") or "")

@@ -26,6 +26,8 @@ from clinic_saas.extensions import db, limiter
 from clinic_saas.models import Clinic, Membership, Role, User
 from clinic_saas.models.base import utcnow
 
+from .stripe_emulator import stripe_emulator, stripe_reserved  # noqa: F401 (fixtures)
+
 # Property tests judge results, not speed: a loaded machine must not fail them on a deadline.
 settings.register_profile("clinic_saas", deadline=None)
 settings.load_profile("clinic_saas")
@@ -89,9 +91,9 @@ test_config.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture(scope="session")
-def app(database_url, outbox_dir):
+def app(database_url, outbox_dir, stripe_reserved):  # noqa: F811 (a fixture)
     _drop_everything(database_url)
-    app = create_app(test_config(database_url, outbox_dir))
+    app = create_app(test_config(database_url, outbox_dir, **stripe_reserved.settings()))
     app.test_client_class = ClinicClient
     with app.app_context():
         upgrade()
@@ -136,11 +138,12 @@ class ClinicClient(FlaskClient):
 
 
 @pytest.fixture
-def make_app(app, database_url, outbox_dir):
+def make_app(app, database_url, outbox_dir, stripe_reserved):  # noqa: F811 (a fixture)
     """Another app on the same database, with some settings changed for one test."""
 
     def factory(**overrides):
-        other = create_app(test_config(database_url, outbox_dir, **overrides))
+        config = {**stripe_reserved.settings(), **overrides}
+        other = create_app(test_config(database_url, outbox_dir, **config))
         other.test_client_class = ClinicClient
         return other
 

@@ -7,7 +7,11 @@ import logging
 import pytest
 
 from clinic_saas import create_app
-from clinic_saas.config import DEV_CLINICAL_DATA_KEY, InsecureConfigurationError
+from clinic_saas.config import (
+    DEV_CLINICAL_DATA_KEY,
+    ConfigurationError,
+    InsecureConfigurationError,
+)
 
 PRODUCTION = {
     "ENV_NAME": "production",
@@ -35,11 +39,51 @@ PRODUCTION = {
         ({"PUBLIC_BASE_URL": ""}, "PUBLIC_BASE_URL"),
         ({"PUBLIC_BASE_URL": "http://clinic.example"}, "PUBLIC_BASE_URL"),
         ({"REDIS_URL": ""}, "REDIS_URL"),
+        ({"STRIPE_API_BASE": "http://127.0.0.1:8420"}, "STRIPE_API_BASE"),
+        ({"STRIPE_API_BASE": "http://api.stripe.com"}, "STRIPE_API_BASE"),
+        ({"STRIPE_API_BASE": "https://api.stripe.com.example"}, "STRIPE_API_BASE"),
+        ({"STRIPE_ONBOARDING": "fake"}, "STRIPE_ONBOARDING"),
     ],
 )
 def test_production_refuses_to_start_with_development_secrets(override, complaint):
     with pytest.raises(InsecureConfigurationError, match=complaint):
         create_app(dict(PRODUCTION, **override))
+
+
+def test_production_talks_to_stripe_itself_by_default():
+    app = create_app(PRODUCTION)
+    assert app.config["STRIPE_API_BASE"] == "https://api.stripe.com"
+    assert app.config["STRIPE_JS_URL"] == "https://js.stripe.com/v3/"
+    assert app.config["STRIPE_ONBOARDING"] == "stripe"
+    assert app.config["PLATFORM_FEE_BP"] == 0
+
+
+def test_development_uses_the_emulator_for_the_server_and_the_browser(monkeypatch):
+    for name in ("STRIPE_API_BASE", "STRIPE_JS_URL", "STRIPE_ONBOARDING", "PLATFORM_FEE_BP"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
+    assert app.config["STRIPE_API_BASE"] == "http://127.0.0.1:8420"
+    assert app.config["STRIPE_JS_URL"] == "http://127.0.0.1:8420/js.stripe.com/v3/"
+    assert app.config["STRIPE_ONBOARDING"] == "fake"
+    # Compose: the server reaches the emulator by service name, a browser on the host by loopback.
+    monkeypatch.setenv("STRIPE_API_BASE", "http://stripe:8420/")
+    monkeypatch.setenv("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/")
+    monkeypatch.setenv("PLATFORM_FEE_BP", "150")
+    app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
+    assert app.config["STRIPE_API_BASE"] == "http://stripe:8420"
+    assert app.config["STRIPE_JS_URL"] == "http://127.0.0.1:8420/js.stripe.com/v3/"
+    assert app.config["PLATFORM_FEE_BP"] == 150
+
+
+@pytest.mark.parametrize("fee", [-1, 10_001, True, "150"])
+def test_a_platform_fee_outside_0_to_10000_basis_points_is_refused(fee):
+    with pytest.raises(ConfigurationError, match="PLATFORM_FEE_BP"):
+        create_app({"RATELIMIT_STORAGE_URI": "memory://", "PLATFORM_FEE_BP": fee})
+
+
+def test_onboarding_is_either_stripe_or_the_fake():
+    with pytest.raises(ConfigurationError, match="STRIPE_ONBOARDING"):
+        create_app({"RATELIMIT_STORAGE_URI": "memory://", "STRIPE_ONBOARDING": "other"})
 
 
 def test_production_starts_without_a_stripe_key_while_payments_are_not_live():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import socket
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8420
@@ -48,14 +49,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="address to listen on (default %(default)s: reachable from this machine only)",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    parser.add_argument(
+        "--fd",
+        type=int,
+        help="serve on this bound socket inherited from the parent instead of --host/--port "
+        "(tests reserve the port before the emulator starts, so no other process can take it)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    if not _is_loopback(args.host):
-        log.warning("listening on %s: reachable from outside this machine", args.host)
+    sock = socket.socket(fileno=args.fd) if args.fd is not None else None
+    host = sock.getsockname()[0] if sock else args.host
+    if not _is_loopback(host):
+        log.warning("listening on %s: reachable from outside this machine", host)
 
     # Imported here, not at module level, so that --help and imports of this module stay cheap and
     # localstripe (a development-only dependency) is needed only when the emulator actually runs.
@@ -69,8 +78,9 @@ def main(argv: list[str] | None = None) -> None:
 
     web.run_app(
         server.app,
-        host=args.host,
-        port=args.port,
+        host=None if sock else args.host,
+        port=None if sock else args.port,
+        sock=sock,
         access_log=logging.getLogger("aiohttp.access"),
         # A container stop allows 10 s before SIGKILL; the emulator has no long requests to finish.
         shutdown_timeout=5.0,
