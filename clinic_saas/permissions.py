@@ -49,6 +49,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "sales.manage": frozenset({OWNER, MANAGER, RECEPTIONIST}),  # sell packages, enrol, redeem
     "sales.refund": frozenset({OWNER, MANAGER}),
     # Client records: contact details, family links, intake completeness (never its content).
+    # Invoices and payments: the desk bills and takes payments; giving money back, voiding and
+    # seeing other staff members' tills is for owners and managers.
+    "invoices.view": frozenset({OWNER, MANAGER, RECEPTIONIST}),
+    "invoices.manage": frozenset({OWNER, MANAGER, RECEPTIONIST}),
+    "invoices.void": frozenset({OWNER, MANAGER}),
+    "organisations.manage": frozenset({OWNER, MANAGER, RECEPTIONIST}),
+    "payments.take": frozenset({OWNER, MANAGER, RECEPTIONIST}),
+    "payments.refund": frozenset({OWNER, MANAGER}),
+    "payments.till_all": frozenset({OWNER, MANAGER}),
     "clients.view": EVERYONE,
     "clients.manage": frozenset({OWNER, MANAGER, RECEPTIONIST}),
     "clients.merge": frozenset({OWNER, MANAGER}),
