@@ -149,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
         menu,
         notes,
         packages,
+        pay,
         public_menu,
         records,
         roster,
@@ -156,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
         settings,
         staff,
         therapists,
+        webhooks,
     )
 
     for module in (
@@ -182,6 +184,8 @@ def register_blueprints(app: Flask) -> None:
         records,
         audit,
         public_menu,
+        pay,
+        webhooks,
         admin,
     ):
         app.register_blueprint(module.bp)
@@ -194,11 +198,13 @@ def register_blueprints(app: Flask) -> None:
 def register_request_lifecycle(app: Flask) -> None:
     """One transaction per request (unit_of_work) and security headers."""
     unit_of_work.init_app(app)
+    # Read by pages that widen it for one purpose (the pay page adds the Stripe.js origin).
+    app.config.setdefault("CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY)
 
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
@@ -275,9 +281,18 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import create_admin, reencrypt_clinical, roll_memberships, seed_demo
+    from .cli import (
+        create_admin,
+        pay_link,
+        reencrypt_clinical,
+        roll_memberships,
+        seed_demo,
+        stripe_reconcile,
+    )
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_admin)
     app.cli.add_command(roll_memberships)
     app.cli.add_command(reencrypt_clinical)
+    app.cli.add_command(pay_link)
+    app.cli.add_command(stripe_reconcile)

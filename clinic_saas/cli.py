@@ -16,9 +16,11 @@ __all__ = [
     "DEMO_CLINICS",
     "DEMO_PASSWORD",
     "create_admin",
+    "pay_link",
     "reencrypt_clinical",
     "roll_memberships",
     "seed_demo",
+    "stripe_reconcile",
 ]
 
 
@@ -102,3 +104,64 @@ def reencrypt_clinical(batch_size: int) -> None:
         raise click.ClickException(f"re-encryption stopped: {exc}") from exc
     total = sum(c.rewritten for c in counts)
     click.echo(f"{total} value(s) re-encrypted under the newest key.")
+
+
+@click.command("pay-link")
+@click.argument("number")
+@click.option("--clinic", "slug", required=True, help="The clinic's slug, as in /c/<slug>/.")
+@with_appcontext
+def pay_link(number: str, slug: str) -> None:
+    """Print a fresh pay link for the issued invoice NUMBER of a clinic."""
+    from sqlalchemy import select
+
+    from . import tenancy
+    from .models import Clinic, Invoice, InvoiceStatus
+    from .payments.pay_links import pay_url
+
+    clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
+    if clinic is None:
+        raise click.ClickException(f"no clinic {slug!r}")
+    with tenancy.bound_to(clinic):
+        invoice = db.session.scalar(select(Invoice).where(Invoice.number == number.strip()))
+        if invoice is None:
+            raise click.ClickException(f"{clinic.name} has no invoice {number!r}")
+        if invoice.status == InvoiceStatus.VOID:
+            raise click.ClickException(f"invoice {invoice.number} is void: nothing to pay")
+        click.echo(pay_url(invoice))
+
+
+_SINCE = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def _since(value: str):
+    import re
+    from datetime import timedelta
+
+    match = re.fullmatch(r"(\d{1,4})([dhm])", (value or "").strip())
+    if not match:
+        raise click.BadParameter("use a number and a unit: 3d, 12h or 30m", param_hint="--since")
+    return timedelta(**{_SINCE[match.group(2)]: int(match.group(1))})
+
+
+@click.command("stripe-reconcile")
+@click.option(
+    "--since", "since", default="3d", show_default=True, help="How far back: 3d, 12h, 30m."
+)
+@with_appcontext
+def stripe_reconcile(since: str) -> None:
+    """Record card payments and failures that Stripe has and a lost webhook never told us."""
+    from flask import current_app
+
+    from .payments.errors import GatewayError
+    from .payments.reconcile import reconcile
+
+    start = utcnow() - _since(since)
+    try:
+        changes = reconcile(start, connect=bool(current_app.config.get("STRIPE_CONNECT")))
+    except GatewayError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.message} ({error.detail})") from error
+    db.session.commit()
+    for change in changes:
+        click.echo(change)
+    click.echo(f"{len(changes)} change(s)." if changes else "Nothing changed.")

@@ -61,6 +61,14 @@ REVIEWED_NON_CLINIC_ENDPOINTS = {
     "public_menu.menu": PUBLIC,
     # A client's intake form: the signed token names the clinic and the link (see intake_public).
     "intake_public.fill": PUBLIC,  # a clinic's own public price list: active, bookable services
+    # A client paying an invoice: the signed token names the clinic and the invoice (see pay).
+    "pay.page": PUBLIC,
+    "pay.start": PUBLIC,
+    "pay.charge": PUBLIC,
+    "pay.confirm": PUBLIC,
+    "pay.receipt": PUBLIC,
+    # Stripe's deliveries: the signature on the raw body is the authentication (see webhooks).
+    "webhooks.stripe_event": PUBLIC,
 }
 
 

@@ -341,19 +341,21 @@ class Gateway:
     def create_setup_intent(
         self,
         *,
-        customer: str,
+        customer: str | None,
         keep_card: bool,
         metadata: Mapping[str, object],
         idempotency_key: str,
     ) -> SetupIntent:
         """A SetupIntent for the card element; `keep_card` (the client agreed to keep it on
-        file) makes it usable off-session later, otherwise it serves this payment only."""
-        params = {
-            "customer": customer,
+        file) makes it usable off-session later, otherwise it serves this payment only. Without
+        a customer (an organisation paying) the card serves this payment only."""
+        params: dict[str, Any] = {
             "payment_method_types": ["card"],
-            "usage": "off_session" if keep_card else "on_session",
+            "usage": "off_session" if keep_card and customer else "on_session",
             "metadata": _stringify(metadata),
         }
+        if customer:
+            params["customer"] = customer
         options = self._options(idempotency_key)
         return _setup_intent(
             _calling(lambda: self._client.v1.setup_intents.create(params, options))
