@@ -212,7 +212,7 @@ def test_a_retried_charge_reuses_the_intent_already_created(app, client, clinic_
 
 
 def test_a_settled_void_or_draft_invoice_cannot_start_a_payment(app, client, clinic_a):
-    draft_id, draft_token = issued_invoice(app, clinic_a, issue=False)
+    _draft_id, draft_token = issued_invoice(app, clinic_a, issue=False)
     assert client.get(f"/pay/{draft_token}").status_code == 409
     assert pay_post(client, draft_token, "start").status_code == 400
 
@@ -267,7 +267,7 @@ def test_the_pay_link_command_prints_a_link_that_opens_the_invoice(app, client, 
 
 def test_a_second_device_cannot_pay_what_the_first_already_paid(app, client, clinic_a, emulator):
     """Two pages open at once: the later charge is refused before the card is charged."""
-    invoice_id, token = issued_invoice(app, clinic_a, (4000,))
+    _invoice_id, token = issued_invoice(app, clinic_a, (4000,))
     first = pay_post(client, token, "start").get_json()
     second = pay_post(client, token, "start").get_json()
     first_setup = confirm_setup(emulator, first["client_secret"], VISA)
