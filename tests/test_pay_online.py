@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from clinic_saas.billing import invoices
+from clinic_saas.extensions import db
 from clinic_saas.models import (
     AttemptStatus,
     CardAttempt,
@@ -23,6 +24,7 @@ from clinic_saas.payments import pay_links
 from clinic_saas.payments.stripe_gateway import gateway
 
 from .payments_support import (
+    TODAY,
     confirm_setup,
     invoice_of,
     issued_invoice,
@@ -279,3 +281,40 @@ def test_a_second_device_cannot_pay_what_the_first_already_paid(app, client, cli
     assert [p.amount_minor for p in rows(app, clinic_a, Payment)] == [4000]
     attempts = {str(a.id): a for a in rows(app, clinic_a, CardAttempt)}
     assert attempts[second["attempt"]].stripe_payment_intent_id is None  # never charged
+
+
+def test_the_pay_page_posts_are_rate_limited_and_need_the_csrf_token(app, client, clinic_a):
+    _, token = issued_invoice(app, clinic_a)
+    unsigned = client.post(f"/pay/{token}/charge", data={"attempt": "x"})
+    assert unsigned.status_code == 400
+    limit = int(app.config["FORM_LIMIT_PER_ADDRESS"].split()[0])
+    statuses = [
+        pay_post(client, token, "confirm", attempt="not-an-attempt").status_code
+        for _ in range(limit + 1)
+    ]
+    assert statuses[:limit] == [400] * limit
+    assert statuses[-1] == 429
+    assert rows(app, clinic_a, CardAttempt) == []
+
+
+def test_a_club_pays_its_invoice_online_without_keeping_a_card(
+    app, client, clinic_a, stripe_emulator
+):
+    from clinic_saas.models import Organisation
+
+    def club_invoice(clinic):
+        club = Organisation(name="Harriers AC", billing_email="treasurer@harriers.example")
+        db.session.add(club)
+        db.session.flush()
+        invoice = invoices.new_draft(clinic, client=None, payer=club, by=None)
+        invoices.add_line(invoice, description="Squad sessions", unit_price_minor=12000)
+        invoices.issue(clinic, invoice, today=TODAY)
+        return invoice.id, pay_links.token_for(invoice)
+
+    invoice_id, token = on_clinic(app, clinic_a, club_invoice)
+    page = client.get(f"/pay/{token}").get_data(as_text=True)
+    assert "Keep my card" not in page and "Harriers AC" in page
+    _attempt, answer = pay_with(client, stripe_emulator, token, VISA, keep_card=True)
+    assert answer.get_json()["status"] == "succeeded"
+    assert invoice_of(app, clinic_a, invoice_id).status == InvoiceStatus.PAID
+    assert rows(app, clinic_a, SavedCard) == [] and rows(app, clinic_a, StripeCustomer) == []

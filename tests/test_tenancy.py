@@ -143,5 +143,7 @@ def test_platform_access_opt_outs_are_few_and_reviewed():
         "accounts/members.py",  # an invitation link is how its clinic is found
         "blueprints/admin/routes.py",  # the operator's overview: clinic names and sizes
         "blueprints/clinics/routes.py",  # the clinic switcher: one user's memberships
+        "payments/reconcile.py",  # the clinics whose Stripe payments are read back
+        "payments/webhooks.py",  # a Stripe event is routed to its clinic by account or metadata
         "tenancy.py",  # resolving /c/<slug> for the current user
     ]
