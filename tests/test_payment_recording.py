@@ -169,3 +169,47 @@ def test_desk_payments_part_pay_then_pay_and_refuse_card_draft_and_void(app, cli
     with pytest.raises(PaymentRefused, match="void"):
         _desk(app, clinic_a, other_id, 100)
     assert len(rows(app, clinic_a, Payment)) == 2
+
+
+@pytest.mark.parametrize("reports", [2, 4])
+def test_racing_reports_of_one_card_payment_record_it_once(app, clinic_a, stripe_emulator, reports):
+    """The page's confirm, the webhook and reconciliation at the same moment: one payment."""
+    import threading
+
+    from clinic_saas.extensions import db
+    from clinic_saas.models import Clinic
+
+    invoice_id, _ = issued_invoice(app, clinic_a, (6000,))
+    intent = on_clinic(app, clinic_a, lambda clinic: succeeded_intent(clinic, invoice_id, 6000))
+    barrier = threading.Barrier(reports)
+    recorded: list[object] = []
+    lock = threading.Lock()
+
+    def report():
+        with app.app_context():
+            clinic = db.session.get(Clinic, clinic_a.clinic_id)
+            with tenancy.bound_to(clinic):
+                barrier.wait()
+                try:
+                    payment = recording.record_card_payment(
+                        clinic,
+                        intent,
+                        channel=PaymentChannel.ONLINE,
+                        taken_by=None,
+                        location_id=None,
+                    )
+                    db.session.commit()
+                    result = payment.id
+                finally:
+                    db.session.remove()
+            with lock:
+                recorded.append(result)
+
+    threads = [threading.Thread(target=report) for _ in range(reports)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(recorded) == reports and len(set(recorded)) == 1
+    assert len(rows(app, clinic_a, Payment)) == 1
+    assert invoice_of(app, clinic_a, invoice_id).status == InvoiceStatus.PAID
