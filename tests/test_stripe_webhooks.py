@@ -352,3 +352,24 @@ def test_reconciliation_marks_an_attempt_whose_card_was_declined(
 def test_reconciliation_refuses_a_malformed_window(app):
     code, output = reconcile(app, since="three days")
     assert code != 0 and "3d" in output
+
+
+def test_a_live_event_on_test_keys_changes_nothing(app, client, clinic_a, stripe_emulator):
+    import stripe
+
+    from .stripe_emulator import TEST_WEBHOOK_SECRET
+
+    invoice_id, _ = issued_invoice(app, clinic_a, (6000,))
+    intent_id = paid_at_stripe(app, clinic_a, invoice_id)
+    body, _ = signed_event(
+        "payment_intent.succeeded", intent_object(app, clinic_a, intent_id, invoice_id)
+    )
+    body = body.replace(b'"livemode": false', b'"livemode": true')
+    header = stripe.WebhookSignature.generate_signature_header(body.decode(), TEST_WEBHOOK_SECRET)
+    answer = client.post(
+        "/webhooks/stripe",
+        data=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 200 and "live and test mode" in answer.get_json()["outcome"]
+    assert rows(app, clinic_a, Payment) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -61,6 +62,13 @@ def _id_of(value) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _live_keys() -> bool:
+    """Whether this installation runs on Stripe's live keys (a test event must not pay here)."""
+    return str(current_app.config.get("STRIPE_SECRET_KEY") or "").startswith(
+        ("sk_live_", "rk_live_")
+    )
+
+
 def already_handled(event_id: str) -> bool:
     return db.session.get(StripeEvent, event_id) is not None
 
@@ -107,7 +115,9 @@ def handle(event: dict) -> str:
     except IntegrityError as error:
         raise AlreadyHandled(event_id) from error
     handler = HANDLERS.get(event_type)
-    if handler is None:
+    if bool(event.get("livemode")) != _live_keys():
+        outcome = "ignored: live and test mode differ from this installation's keys"
+    elif handler is None:
         outcome = "ignored: not an event we act on"
     elif clinic is None:
         outcome = "ignored: no clinic of ours"

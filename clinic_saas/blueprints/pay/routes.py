@@ -95,7 +95,7 @@ def _not_payable(invoice, balance) -> tuple[str, int] | None:
     if invoice.status == InvoiceStatus.DRAFT:
         return f"This invoice has not been issued yet. Ask {clinic.name} for a new link.", 409
     if invoice.status == InvoiceStatus.VOID:
-        return f"This invoice was cancelled: there is nothing to pay. ({clinic.name})", 410
+        return f"{clinic.name} cancelled this invoice: there is nothing to pay.", 410
     if balance.due <= 0:
         return f"Invoice {invoice.number} is paid. Thank you! Nothing more is due.", 410
     return None
