@@ -4,11 +4,12 @@ players' sessions, so that the invoice pages and the balances have something tru
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
 from .billing import balances, invoices
+from .clinic_time import local_instant
 from .extensions import db
 from .models import (
     Appointment,
@@ -16,9 +17,11 @@ from .models import (
     Client,
     Clinic,
     Invoice,
+    Membership,
     Organisation,
     Payment,
     PaymentMethod,
+    Role,
 )
 
 CLUBS = {
@@ -27,7 +30,15 @@ CLUBS = {
 }
 
 
-def _pay(invoice: Invoice, amount: int, method: PaymentMethod, reference: str | None) -> None:
+def _pay(
+    invoice: Invoice,
+    amount: int,
+    method: PaymentMethod,
+    reference: str | None,
+    *,
+    by: Membership | None = None,
+    location_id=None,
+) -> None:
     db.session.add(
         Payment(
             invoice_id=invoice.id,
@@ -36,6 +47,8 @@ def _pay(invoice: Invoice, amount: int, method: PaymentMethod, reference: str | 
             method=method,
             reference=reference,
             taken_at=invoice.issued_at,
+            taken_by_id=by.id if by is not None else None,
+            location_id=location_id,
         )
     )
     db.session.flush()
@@ -44,6 +57,9 @@ def _pay(invoice: Invoice, amount: int, method: PaymentMethod, reference: str | 
 
 def seed_billing(clinic: Clinic, today: date, rng: random.Random) -> None:
     """Invoice the past week's completed sessions, and settle them in a realistic mix."""
+    desk = db.session.scalar(
+        select(Membership).where(Membership.role == Role.RECEPTIONIST)
+    ) or db.session.scalar(select(Membership).where(Membership.role == Role.OWNER))
     completed = db.session.scalars(
         select(Appointment)
         .where(Appointment.status == AppointmentStatus.COMPLETED)
@@ -58,12 +74,14 @@ def seed_billing(clinic: Clinic, today: date, rng: random.Random) -> None:
         if index % 6 == 5:
             continue  # a few drafts still to check out
         invoices.issue(clinic, invoice, today=day)
+        invoice.issued_at = appointment.ends_at  # checked out as the client left
+        at_desk = {"by": desk, "location_id": appointment.location_id}
         roll = rng.random()
         if roll < 0.55:
             method = rng.choice([PaymentMethod.CASH, PaymentMethod.TERMINAL])
-            _pay(invoice, invoice.total_minor, method, None)
+            _pay(invoice, invoice.total_minor, method, None, **at_desk)
         elif roll < 0.7:
-            _pay(invoice, invoice.total_minor // 2, PaymentMethod.CASH, None)
+            _pay(invoice, invoice.total_minor // 2, PaymentMethod.CASH, None, **at_desk)
         # the rest stay unpaid, within their terms
     _seed_club(clinic, today, completed)
 
@@ -95,4 +113,5 @@ def _seed_club(clinic: Clinic, today: date, completed: list[Appointment]) -> Non
         invoice, description="Therapist cover at the club 10k (half day)", unit_price_minor=18000
     )
     invoices.issue(clinic, invoice, today=issued_on)
-    _pay(invoice, 5000, PaymentMethod.BANK_TRANSFER, "HARRIERS PART PAYMENT")
+    invoice.issued_at = local_instant(issued_on, time(17), clinic.tz)
+    _pay(invoice, 5000, PaymentMethod.BANK_TRANSFER, "CLUB PART PAYMENT")
