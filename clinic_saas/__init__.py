@@ -156,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
         sales,
         settings,
         staff,
+        stripe_connect,
         therapists,
     )
 
@@ -169,6 +170,7 @@ def register_blueprints(app: Flask) -> None:
         staff,
         therapists,
         settings,
+        stripe_connect,
         locations,
         roster,
         appointments,
