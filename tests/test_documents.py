@@ -420,3 +420,30 @@ def test_an_organisations_invoice_names_each_players_session(app, client, auth, 
     text = client.get(f"{_base(clinic_a)}/invoices/{invoice_id}/document").get_data(as_text=True)
     assert "Harbour RFC" in text and "treasurer@rfc.example" in text
     assert "Ada Runner" in text and "Ben Prop" in text
+
+
+# Support: a fresh pay link from the command line -----------------------------------------------
+
+
+def test_pay_link_refuses_what_cannot_be_paid(app, clinic_a, clinic_b, schedule):
+    paid = bill_client(app, schedule, paid=7499, credited=1000)
+    runner = app.test_cli_runner()
+    cases = {
+        ("NS-2026-000001", "no-such-clinic"): "There is no clinic 'no-such-clinic'.",
+        ("NS-2099-000009", clinic_a.slug): "has no invoice numbered NS-2099-000009.",
+        (paid.number, clinic_a.slug): f"Invoice {paid.number} is paid: there is nothing to pay.",
+    }
+    for (number, slug), message in cases.items():
+        result = runner.invoke(args=["pay-link", number, "--clinic", slug])
+        assert result.exit_code == 1 and message in result.output, result.output
+    other = runner.invoke(args=["pay-link", paid.number, "--clinic", clinic_b.slug])
+    assert "Harbour" in other.output and "has no invoice numbered" in other.output
+
+
+def test_pay_link_prints_a_link_for_an_open_invoice(app, clinic_a, billed):
+    pytest.importorskip("clinic_saas.payments.pay_links", reason="signed pay links: pay branch")
+    result = app.test_cli_runner().invoke(
+        args=["pay-link", billed.number.lower(), "--clinic", clinic_a.slug]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().startswith(app.config["PUBLIC_BASE_URL"] + "/pay/")
