@@ -140,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
         clients,
         clinics,
         dashboard,
+        documents,
         intake,
         intake_forms,
         intake_public,
@@ -184,6 +185,7 @@ def register_blueprints(app: Flask) -> None:
         intake_public,
         notes,
         records,
+        documents,
         audit,
         public_menu,
         admin,
@@ -279,9 +281,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import create_admin, reencrypt_clinical, roll_memberships, seed_demo
+    from .cli import create_admin, pay_link, reencrypt_clinical, roll_memberships, seed_demo
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_admin)
     app.cli.add_command(roll_memberships)
     app.cli.add_command(reencrypt_clinical)
+    app.cli.add_command(pay_link)

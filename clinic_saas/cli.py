@@ -16,6 +16,7 @@ __all__ = [
     "DEMO_CLINICS",
     "DEMO_PASSWORD",
     "create_admin",
+    "pay_link",
     "reencrypt_clinical",
     "roll_memberships",
     "seed_demo",
@@ -102,3 +103,35 @@ def reencrypt_clinical(batch_size: int) -> None:
         raise click.ClickException(f"re-encryption stopped: {exc}") from exc
     total = sum(c.rewritten for c in counts)
     click.echo(f"{total} value(s) re-encrypted under the newest key.")
+
+
+@click.command("pay-link")
+@click.argument("number")
+@click.option(
+    "--clinic", "slug", required=True, help="The clinic's address name, as in /c/<slug>/."
+)
+@with_appcontext
+def pay_link(number: str, slug: str) -> None:
+    """Print a fresh pay link for an issued invoice, for support to send by hand."""
+    from sqlalchemy import select
+
+    from . import tenancy
+    from .models import Clinic, Invoice, InvoiceStatus
+
+    clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug.strip().lower()))
+    if clinic is None:
+        raise click.ClickException(f"There is no clinic {slug!r}.")
+    number = number.strip().upper()
+    with tenancy.bound_to(clinic):
+        invoice = db.session.scalar(select(Invoice).where(Invoice.number == number))
+        if invoice is None:
+            raise click.ClickException(f"{clinic.name} has no invoice numbered {number}.")
+        if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID):
+            raise click.ClickException(
+                f"Invoice {number} is {invoice.status.label.lower()}: there is nothing to pay."
+            )
+        from .payments.pay_links import pay_url
+
+        url = pay_url(invoice)
+        db.session.commit()
+    click.echo(url)
