@@ -13,6 +13,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # The same version as the dev extra in pyproject.toml (tests/test_stripe_emulator.py checks it).
 ARG LOCALSTRIPE_VERSION=1.15.10
 
+# What WeasyPrint needs to make PDF documents: Pango, HarfBuzz's font subsetter, and fonts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app
 

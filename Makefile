@@ -8,7 +8,7 @@ PORT ?= 5000
 STRIPE_PORT ?= 8420
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install browser lint format clean
+.PHONY: run test install pdf-libs browser lint format clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -26,7 +26,25 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --editable '.[dev]'
 	@touch $@
 
-install: $(VENV)/.installed
+install: pdf-libs $(VENV)/.installed
+
+# The system libraries WeasyPrint loads to make PDF documents (Pango, HarfBuzz's subsetter) and
+# a font family to draw them with; apt-get installs them when this runs as root.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-libs:
+	@missing=""; \
+	for lib in libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0; do \
+	  /sbin/ldconfig -p 2>/dev/null | grep -q "$$lib" || missing="$$missing $$lib"; \
+	done; \
+	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing the libraries for PDF documents..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_DEBS) >/dev/null; \
+	  else \
+	    echo "Missing for PDF documents:$$missing. Run 'sudo apt-get install $(PDF_DEBS)'."; \
+	  fi; \
+	fi
 
 # Debian's Chromium for the Playwright browser tests (Playwright's own browser download is not used).
 browser:

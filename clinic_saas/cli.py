@@ -108,26 +108,34 @@ def reencrypt_clinical(batch_size: int) -> None:
 
 @click.command("pay-link")
 @click.argument("number")
-@click.option("--clinic", "slug", required=True, help="The clinic's slug, as in /c/<slug>/.")
+@click.option(
+    "--clinic", "slug", required=True, help="The clinic's address name, as in /c/<slug>/."
+)
 @with_appcontext
 def pay_link(number: str, slug: str) -> None:
-    """Print a fresh pay link for the issued invoice NUMBER of a clinic."""
+    """Print a fresh pay link for an issued invoice, for support to send by hand."""
     from sqlalchemy import select
 
     from . import tenancy
     from .models import Clinic, Invoice, InvoiceStatus
-    from .payments.pay_links import pay_url
 
-    clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug))
+    clinic = db.session.scalar(select(Clinic).where(Clinic.slug == slug.strip().lower()))
     if clinic is None:
-        raise click.ClickException(f"no clinic {slug!r}")
+        raise click.ClickException(f"There is no clinic {slug!r}.")
+    number = number.strip().upper()
     with tenancy.bound_to(clinic):
-        invoice = db.session.scalar(select(Invoice).where(Invoice.number == number.strip()))
+        invoice = db.session.scalar(select(Invoice).where(Invoice.number == number))
         if invoice is None:
-            raise click.ClickException(f"{clinic.name} has no invoice {number!r}")
-        if invoice.status == InvoiceStatus.VOID:
-            raise click.ClickException(f"invoice {invoice.number} is void: nothing to pay")
-        click.echo(pay_url(invoice))
+            raise click.ClickException(f"{clinic.name} has no invoice numbered {number}.")
+        if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PART_PAID):
+            raise click.ClickException(
+                f"Invoice {number} is {invoice.status.label.lower()}: there is nothing to pay."
+            )
+        from .payments.pay_links import pay_url
+
+        url = pay_url(invoice)
+        db.session.commit()
+    click.echo(url)
 
 
 _SINCE = {"d": "days", "h": "hours", "m": "minutes"}

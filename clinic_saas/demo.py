@@ -14,6 +14,7 @@ from . import tenancy
 from .accounts.passwords import hash_password
 from .accounts.signup import find_user_by_email
 from .clinic_time import add_months, local_instant, today_in
+from .demo_billing import seed_billing
 from .demo_clinical import locale_of, seed_clinical
 from .extensions import db
 from .menu import offers
@@ -58,6 +59,8 @@ DEMO_CLINICS = [
         "phone": "+44 161 496 0000",
         "address": "12 Whitworth Street\nManchester M1 3GT",
         "tax_registration": "GB123456789",
+        "legal_name": "Northside Sports Massage Ltd",
+        "invoice_prefix": "NS",
         "staff": [
             ("owner@northside.example", "Olivia Owens", Role.OWNER),
             ("reception@northside.example", "Rachel Reyes", Role.RECEPTIONIST),
@@ -74,6 +77,8 @@ DEMO_CLINICS = [
         "phone": "+353 1 555 0100",
         "address": "3 Quay Road\nDublin 2\nD02 X285",
         "tax_registration": None,
+        "legal_name": "Harbour Sports Therapy Ltd",
+        "invoice_prefix": "HST",
         "staff": [("owner@harbour.example", "Hannah Hughes", Role.OWNER)],
     },
 ]
@@ -322,6 +327,7 @@ def _seed_schedule(clinic: Clinic, plan: dict) -> None:
     _seed_bookings(clinic, rng, therapists, services, clients, today, plan["bookings_per_day"])
     _seed_entitlement_use(clinic, offers)
     seed_clinical(clinic, clients, rng)
+    seed_billing(clinic, today, rng)
 
 
 def _seed_pricing(clinic, plan, services, therapists, today) -> None:

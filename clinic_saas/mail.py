@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import make_msgid
+from email.utils import formataddr, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,6 +37,13 @@ def _one_line(value: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class OutboxMessage:
     name: str
     to: str
@@ -44,6 +51,9 @@ class OutboxMessage:
     text: str
     html: str | None
     sent_at: float
+    sender: str = ""
+    reply_to: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -59,13 +69,34 @@ def public_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def send(to: str, subject: str, template: str, **context) -> None:
+def _sender(name: str | None) -> str:
+    """MAIL_DEFAULT_SENDER, shown under `name` (a clinic's) when one is given."""
+    default = current_app.config["MAIL_DEFAULT_SENDER"]
+    if not name:
+        return default
+    return formataddr((name, parseaddr(default)[1]))
+
+
+def send(
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    sender_name: str | None = None,
+    reply_to: str | None = None,
+    attachments: tuple[Attachment, ...] = (),
+    **context,
+) -> None:
     """Render templates/email/<template>.txt (and .html if present) and queue it for delivery.
 
-    A subject or address with a line break is refused (UnsendableMail) before anything is
-    rendered: the request that wanted to send it ends with the message, and stores nothing.
+    `sender_name` shows the mail as from that name (a clinic's) at the platform's own address,
+    and `reply_to` sends answers to the clinic. A subject, name or address with a line break is
+    refused (UnsendableMail) before anything is rendered: the request that wanted to send it
+    ends with the message, and stores nothing.
     """
-    if not (_one_line(to) and _one_line(subject)):
+    headers = [to, subject, sender_name or "", reply_to or ""]
+    headers += [attachment.filename for attachment in attachments]
+    if not all(_one_line(value) for value in headers):
         raise UnsendableMail(UNSENDABLE)
     text = render_template(f"email/{template}.txt", **context)
     html_name = f"email/{template}.html"
@@ -76,13 +107,20 @@ def send(to: str, subject: str, template: str, **context) -> None:
             raise
         html = None
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["From"] = _sender(sender_name)
     message["To"] = to
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="clinic-saas.example")
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.mimetype.partition("/")
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     if has_request_context():
         g.setdefault("pending_mail", []).append(message)
     else:
@@ -128,6 +166,10 @@ def read_outbox(directory: str | Path | None = None) -> list[OutboxMessage]:
         parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
         text_part = parsed.get_body(preferencelist=("plain",))
         html_part = parsed.get_body(preferencelist=("html",))
+        attachments = tuple(
+            Attachment(part.get_filename(), part.get_content(), part.get_content_type())
+            for part in parsed.iter_attachments()
+        )
         messages.append(
             OutboxMessage(
                 name=path.stem,
@@ -136,6 +178,9 @@ def read_outbox(directory: str | Path | None = None) -> list[OutboxMessage]:
                 text=text_part.get_content() if text_part else "",
                 html=html_part.get_content() if html_part else None,
                 sent_at=int(path.stem) / 1e9,
+                sender=str(parsed["From"]),
+                reply_to=str(parsed["Reply-To"]) if parsed["Reply-To"] else None,
+                attachments=attachments,
             )
         )
     return messages

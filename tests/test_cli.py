@@ -205,3 +205,31 @@ def test_the_demo_clinics_are_each_one_coherent_place_with_the_four_kinds_of_wor
                 joined = [c.created_at for c in clients]
                 # Clients joined before the fortnight of bookings, not all on the day of seeding.
                 assert max(joined) < utcnow() - timedelta(days=7)
+
+
+def test_the_demo_has_invoices_paid_part_paid_unpaid_overdue_and_one_to_a_club(app):
+    from clinic_saas.billing import balances
+    from clinic_saas.models import Invoice, InvoiceStatus, PayerKind
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    with app.app_context():
+        northside = db.session.scalar(select(Clinic).where(Clinic.slug == "northside"))
+        with tenancy.bound_to(northside):
+            rows = db.session.scalars(select(Invoice)).all()
+            statuses = {invoice.status for invoice in rows}
+            today = utcnow().date()
+            overdue = [
+                i
+                for i in rows
+                if i.due_on is not None and i.due_on < today and balances.of(i).due > 0
+            ]
+            club = [i for i in rows if i.payer_kind == PayerKind.ORGANISATION]
+            numbers = sorted(i.number for i in rows if i.number)
+    assert {
+        InvoiceStatus.DRAFT,
+        InvoiceStatus.ISSUED,
+        InvoiceStatus.PART_PAID,
+        InvoiceStatus.PAID,
+    } <= statuses
+    assert overdue and club and club[0] in overdue
+    assert numbers[0].startswith("NS-") and len(set(numbers)) == len(numbers)

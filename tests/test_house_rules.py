@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "clinic_saas"
 
 # Top to bottom. A module may import its own layer (the cycle rules keep that honest) and below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("clinic_saas", "cli", "demo", "demo_clinical", "devtools"),
+    ("clinic_saas", "cli", "demo", "demo_billing", "demo_clinical", "devtools"),
     ("blueprints", "templating", "navigation"),
     ("reports",),
     ("payments",),

@@ -348,3 +348,32 @@ def test_fifty_invoices_issued_at_once_are_numbered_1_to_50_without_gap_or_repea
 def db_is_postgres(app) -> bool:
     with app.app_context():
         return db.engine.dialect.name == "postgresql"
+
+
+def test_a_session_paid_from_a_package_is_not_invoiced_again(app, schedule):
+    from clinic_saas.models import Package, PackageRedemption, PackageSale
+
+    appointment_id = _completed(app, schedule)
+
+    def redeem(clinic):
+        package = Package(
+            name="Rehab course", sessions_count=3, price_minor=15000, validity_months=3
+        )
+        db.session.add(package)
+        db.session.flush()
+        sale = PackageSale(
+            package_id=package.id,
+            client_id=schedule.client_id,
+            name="Rehab course",
+            sessions_total=3,
+            price_minor=15000,
+            sold_on=TODAY - timedelta(days=30),
+            expires_on=TODAY + timedelta(days=60),
+        )
+        db.session.add(sale)
+        db.session.flush()
+        db.session.add(PackageRedemption(sale_id=sale.id, appointment_id=appointment_id))
+
+    _on(app, schedule, redeem)
+    with pytest.raises(invoices.InvoiceError, match="paid from the package Rehab course"):
+        _invoice_for(app, schedule, appointment_id)

@@ -24,6 +24,7 @@ from clinic_saas.permissions import (
 )
 
 from .conftest import AuthActions, test_config
+from .document_samples import sample_ids as document_sample_ids
 from .factories import (
     add_appointment,
     add_intake,
@@ -208,6 +209,7 @@ def _sample_ids(app, clinic_fixture) -> dict[str, str]:
         "appointment_id": str(add_appointment(app, schedule, starts)),
         "response_id": str(add_intake(app, schedule, codes=("fever",))),
         "template_id": str(intake_template_id(app, schedule)),
+        **document_sample_ids(app, schedule),
     }
 
 

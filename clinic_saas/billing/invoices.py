@@ -33,7 +33,9 @@ from ..models import (
     InvoiceStatus,
     Membership,
     MembershipPeriod,
+    MembershipUse,
     Organisation,
+    PackageRedemption,
     PackageSale,
     PayerKind,
     Service,
@@ -240,6 +242,7 @@ def for_appointment(
         raise InvoiceError("Only a completed session is invoiced: complete it first.")
     source = f"appointment:{appointment.id}"
     _refuse_billed_twice(source)
+    _refuse_prepaid(appointment)
     client = db.session.get(Client, (clinic.id, appointment.client_id))
     service = appointment.service
     price = appointment.price_minor
@@ -261,6 +264,27 @@ def for_appointment(
         source=source,
     )
     return invoice
+
+
+def _refuse_prepaid(appointment: Appointment) -> None:
+    """A session paid from a package or a membership is not invoiced again."""
+    package = db.session.scalar(
+        select(PackageSale.name)
+        .join(PackageRedemption, PackageRedemption.sale_id == PackageSale.id)
+        .where(
+            PackageRedemption.appointment_id == appointment.id,
+            PackageRedemption.reversed_at.is_(None),
+        )
+    )
+    if package is not None:
+        raise InvoiceError(f"This session was paid from the package {package}: nothing to invoice.")
+    membership = db.session.scalar(
+        select(MembershipUse.id).where(
+            MembershipUse.appointment_id == appointment.id, MembershipUse.reversed_at.is_(None)
+        )
+    )
+    if membership is not None:
+        raise InvoiceError("This session was covered by a membership: nothing to invoice.")
 
 
 def for_package_sale(
