@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -469,6 +469,3 @@ def test_unknown_ids_are_404(client, auth, clinic_a):
     assert client.get(f"{INVOICES}/{uuid.uuid4()}").status_code == 404
     assert client.get(f"{INVOICES}/not-an-id").status_code == 404
     assert client.post_form(f"{INVOICES}/checkout/{uuid.uuid4()}").status_code == 404
-
-
-_ = (datetime, UTC)
