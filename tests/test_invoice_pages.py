@@ -22,6 +22,7 @@ from clinic_saas.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    PackageRedemption,
     Role,
 )
 
@@ -160,6 +161,20 @@ def test_a_session_not_completed_is_not_checked_out(app, client, auth, clinic_a,
     auth.login_as(Role.RECEPTIONIST, clinic_a)
     response = client.post_form(f"{INVOICES}/checkout/{booked}", follow_redirects=True)
     assert "Only a completed session is invoiced" in response.get_data(as_text=True)
+    assert _count(app, clinic_a.clinic_id, Invoice) == 0
+
+
+def test_a_session_a_package_paid_for_is_not_invoiced_again(app, client, auth, clinic_a, schedule):
+    menu = build_menu(app, schedule)
+    appointment_id = completed_appointment(app, schedule)
+
+    def redeem(clinic):
+        db.session.add(PackageRedemption(sale_id=menu.sale_id, appointment_id=appointment_id))
+
+    on_clinic(app, clinic_a.clinic_id, redeem)
+    auth.login_as(Role.RECEPTIONIST, clinic_a)
+    response = client.post_form(f"{INVOICES}/checkout/{appointment_id}", follow_redirects=True)
+    assert "paid for by a package or a membership" in response.get_data(as_text=True)
     assert _count(app, clinic_a.clinic_id, Invoice) == 0
 
 

@@ -23,7 +23,7 @@ from ..models import (
     Organisation,
 )
 from ..refusals import Refusal
-from . import invoices
+from . import invoices, prepaid
 
 NAME_MAX = 120
 CONTACT_MAX = 120
@@ -165,7 +165,9 @@ def unbilled_sessions(
     if client_ids is not None:
         query = query.where(Appointment.client_id.in_(client_ids))
     taken = set(db.session.scalars(billed.where(InvoiceLine.source.like("appointment:%"))))
-    return [a for a in db.session.scalars(query) if f"appointment:{a.id}" not in taken]
+    found = [a for a in db.session.scalars(query) if f"appointment:{a.id}" not in taken]
+    covered = prepaid.prepaid_ids(a.id for a in found)
+    return [a for a in found if a.id not in covered]
 
 
 def invoice_sessions(
@@ -180,6 +182,7 @@ def invoice_sessions(
         raise OrganisationError("Choose at least one completed session.", "sessions")
     if len(appointments) > SESSIONS_MAX:
         raise OrganisationError(f"Bill at most {SESSIONS_MAX} sessions on one invoice.", "sessions")
+    prepaid.refuse_prepaid(a.id for a in appointments)
     invoice = invoices.new_draft(clinic, client=None, payer=organisation, by=by)
     for position, appointment in enumerate(appointments):
         if appointment.status != AppointmentStatus.COMPLETED:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ...billing.invoices import DESCRIPTION_MAX, QUANTITY_MAX, REASON_MAX
 from ...models import InvoiceStatus, PayerKind
 from ..forms import BaseForm, SearchForm, SubmissionForm, strip, within_calendar
 
-STATUS_CHOICES = [("", "Any status")] + [(s.value, s.label) for s in InvoiceStatus]
-PAYER_KIND_CHOICES = [("", "Any payer"), *((k.value, k.label.capitalize()) for k in PayerKind)]
+STATUS_CHOICES = [SelectChoice("", "Any status")] + [
+    SelectChoice(s.value, s.label) for s in InvoiceStatus
+]
+PAYER_KIND_CHOICES = [SelectChoice("", "Any payer")] + [
+    SelectChoice(k.value, k.label) for k in PayerKind
+]
 
 
 class InvoiceFilterForm(SearchForm):

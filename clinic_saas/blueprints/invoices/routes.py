@@ -9,9 +9,10 @@ from datetime import datetime
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from ... import display, money
-from ...billing import balances, credit_notes, drafts, invoices, listing
+from ...billing import balances, credit_notes, drafts, invoices, listing, prepaid
 from ...billing.invoices import AlreadyBilled, InvoiceError
 from ...clients import guardian_of
 from ...clients.records import clients_by_id
@@ -101,18 +102,22 @@ def _index_page(form: InvoiceFilterForm, found: listing.Page, status: int = 200)
 # One invoice ------------------------------------------------------------------------------------
 
 
-def _payer_choices(invoice_client: Client | None) -> list[tuple[str, str]]:
+def _payer_choices(invoice_client: Client | None) -> list[SelectChoice]:
     """The client, their parent or guardian, and the organisations still billed."""
     choices = []
     if invoice_client is not None:
-        choices.append((f"client:{invoice_client.id}", f"{invoice_client.full_name} (the client)"))
+        choices.append(
+            SelectChoice(f"client:{invoice_client.id}", f"{invoice_client.full_name} (the client)")
+        )
         guardian = guardian_of(invoice_client)
         if guardian is not None:
-            choices.append((f"client:{guardian.id}", f"{guardian.full_name} (parent or guardian)"))
+            choices.append(
+                SelectChoice(f"client:{guardian.id}", f"{guardian.full_name} (parent or guardian)")
+            )
     organisations = db.session.scalars(
         select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)
     )
-    choices += [(f"organisation:{o.id}", o.name) for o in organisations]
+    choices += [SelectChoice(f"organisation:{o.id}", o.name) for o in organisations]
     return choices
 
 
@@ -122,12 +127,13 @@ def _chosen_payer(value: str | None) -> Client | Organisation | None:
     return find(model, key) if model is not None else None
 
 
-def _tax_choices() -> list[tuple[str, str]]:
+def _tax_choices() -> list[SelectChoice]:
     rates = db.session.scalars(
         select(TaxRate).where(TaxRate.active.is_(True)).order_by(TaxRate.rate_bp, TaxRate.name)
     )
-    return [("", "No tax")] + [
-        (str(r.id), f"{r.name} ({display.percent(r.rate_bp, g.clinic.country)})") for r in rates
+    return [SelectChoice("", "No tax")] + [
+        SelectChoice(str(r.id), f"{r.name} ({display.percent(r.rate_bp, g.clinic.country)})")
+        for r in rates
     ]
 
 
@@ -456,13 +462,14 @@ def _back(default: str) -> str:
 def checkout(appointment_id: str):
     appointment = get_or_404(Appointment, appointment_id)
     back = _back(url_for("appointments.detail", appointment_id=appointment.id))
-    return _bill(
-        f"appointment:{appointment.id}",
-        lambda: invoices.for_appointment(
+
+    def draft() -> Invoice:
+        prepaid.refuse_prepaid([appointment.id])
+        return invoices.for_appointment(
             g.clinic, appointment, by=g.membership, today=today_in(g.clinic)
-        ),
-        back,
-    )
+        )
+
+    return _bill(f"appointment:{appointment.id}", draft, back)
 
 
 @bp.route("/fee/<appointment_id>", methods=["POST"])
