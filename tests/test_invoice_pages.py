@@ -431,6 +431,7 @@ def test_the_list_filters_by_status_payer_client_and_dates(app, client, auth, cl
         "issued_from=1900-01-01",
         "issued_from=2026-03-02&issued_to=2026-03-01",
         "after=garbage",
+        f"after=2026-01-01T00:00:00_{uuid.UUID(int=1)}",  # a cursor without its timezone
         f"q={'x' * 101}",
     ],
 )

@@ -57,9 +57,12 @@ def _after(text: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     stamp, _, key = text.rpartition("_")
     try:
-        return datetime.fromisoformat(stamp), uuid.UUID(key)
+        created_at, last_id = datetime.fromisoformat(stamp), uuid.UUID(key)
     except ValueError:
         abort(400)
+    if created_at.tzinfo is None:
+        abort(400)
+    return created_at, last_id
 
 
 @bp.route("/")
