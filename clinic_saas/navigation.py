@@ -38,6 +38,7 @@ CLINIC_NAV = (
     NavItem("Roster", "roster.week", "roster.view"),
     NavItem("Menu", "menu.index", "menu.view", sections=("packages",)),
     NavItem("Sales", "sales.index", "sales.manage"),
+    NavItem("Invoices", "invoices.index", "invoices.view", sections=("organisations",)),
     NavItem("Till", "payments.till", "payments.take"),
     NavItem("Staff", "staff.index", "staff.view", sections=("therapists",)),
     NavItem(

@@ -23,6 +23,7 @@ from clinic_saas.permissions import (
     requires,
 )
 
+from .billing_factories import add_draft, add_organisation
 from .conftest import AuthActions, test_config
 from .document_samples import sample_ids as document_sample_ids
 from .factories import (
@@ -185,7 +186,11 @@ def _sample_ids(app, clinic_fixture) -> dict[str, str]:
     schedule = build_schedule(app, clinic_fixture)
     starts = datetime(2031, 3, 3, 10, tzinfo=UTC)
     menu = build_menu(app, schedule)
+    billed = add_draft(app, schedule)
     return {
+        "invoice_id": str(billed.invoice_id),
+        "line_id": str(billed.line_id),
+        "organisation_id": str(add_organisation(app, clinic_fixture.clinic_id)),
         "tax_rate_id": str(menu.tax_rate_id),
         "tier_id": str(menu.tier_id),
         "category_id": str(menu.category_id),

@@ -3,6 +3,9 @@ its booking and cancellation policy."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from ..extensions import db
 from ..models import Clinic
 from ..money import PercentWording, parse_amount, percent_to_basis_points
@@ -10,6 +13,9 @@ from ..refusals import Refusal
 
 FEE_KINDS = {"none": "No fee", "amount": "A fixed amount", "percent": "A share of the price (%)"}
 MAX_POLICY_HOURS = 336  # two weeks
+LEGAL_NAME_MAX = 200
+PREFIX_MAX = 12
+TERMS_MAX_DAYS = 365
 
 _FEE_PERCENT = PercentWording(
     unreadable="Enter a percentage, like 50 or 12.5.",
@@ -82,6 +88,38 @@ def update_policy(
     ]
 
 
+_PREFIX = re.compile(r"[A-Z0-9]{1,12}")
+
+
+def update_invoicing(
+    clinic: Clinic,
+    *,
+    legal_name: str | None,
+    invoice_prefix: str | None,
+    payment_terms_days: int | None,
+) -> None:
+    """The name invoices are issued in, their number prefix and the days given to pay them."""
+    problems = {}
+    legal = " ".join((legal_name or "").split())
+    if any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in legal_name or ""):
+        problems["legal_name"] = "Keep the legal name to one line, without control characters."
+    elif len(legal) > LEGAL_NAME_MAX:
+        problems["legal_name"] = f"Use at most {LEGAL_NAME_MAX} characters."
+    prefix = (invoice_prefix or "").strip().upper()
+    if not _PREFIX.fullmatch(prefix):
+        problems["invoice_prefix"] = (
+            f"Use 1 to {PREFIX_MAX} letters or digits (A-Z, 0-9), e.g. NS: "
+            "invoice numbers read NS-2026-000001."
+        )
+    if payment_terms_days is None or not 0 <= payment_terms_days <= TERMS_MAX_DAYS:
+        problems["payment_terms_days"] = f"Use a number of days from 0 to {TERMS_MAX_DAYS}."
+    if problems:
+        raise Refusal(next(iter(problems.values())), fields=problems)
+    clinic.legal_name = legal or None
+    clinic.invoice_prefix = prefix
+    clinic.payment_terms_days = payment_terms_days
+
+
 def update_settings(
     clinic: Clinic,
     *,
@@ -97,13 +135,17 @@ def update_settings(
     retention_years: int,
     intake_valid_months: int,
     policy: dict | None = None,
+    invoicing: dict | None = None,
 ) -> None:
     """Save the settings; a blank contact detail is stored as none, so pages leave it out.
 
-    `policy` holds update_policy's arguments; it is checked first, so a refusal changes nothing.
+    `policy` and `invoicing` hold update_policy's and update_invoicing's arguments; they are
+    checked first, so a refusal changes nothing.
     """
     if policy is not None:
         update_policy(clinic, currency=currency, **policy)
+    if invoicing is not None:
+        update_invoicing(clinic, **invoicing)
     clinic.name = name
     clinic.timezone = timezone
     clinic.currency = currency

@@ -2,6 +2,11 @@
 (function () {
   "use strict";
 
+  // Print buttons (data-print): the page's own print stylesheet does the rest.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
+
   // Ask before destructive one-click actions (buttons with data-confirm).
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ...billing.invoices import fee_amount
 from ...clinic_time import day_range, days_range, today_in
 from ...clinical import flags, notes
 from ...extensions import db
@@ -226,6 +227,7 @@ def _detail_page(appointment: Appointment, cancel_form: CancelForm, status: int 
         note_status=note_status,
         note_blocked=_note_blocked(appointment, red_flags),
         may_treat=may_treat(appointment),
+        fee=fee_amount(g.clinic, appointment),
         next_visit_from=max(_today(), _local(appointment.starts_at).date() + timedelta(days=1)),
     ), status
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ... import display
+from ...billing import listing
 from ...clients import (
     ClientError,
     add_child,
@@ -33,7 +34,7 @@ from ...clinical import status as intake_status
 from ...extensions import db
 from ...models import ERASED_NAME, Appointment, AppointmentStatus, Client
 from ...models.base import utcnow
-from ...permissions import requires
+from ...permissions import can, requires
 from ...tenancy import find, get_or_404
 from ...unit_of_work import discard_changes
 from ..duplicate_offer import CHOICE, NEW_ANYWAY, chosen_existing, new_chosen_anyway
@@ -252,6 +253,9 @@ def _client_page(
         ]
     upcoming, upcoming_total = _appointments(client, upcoming=True)
     past, past_total = _appointments(client, upcoming=False)
+    invoice_rows = None
+    if can("invoices.view"):
+        invoice_rows = listing.of_client(client, today=today_in(g.clinic))
     return render_template(
         "clients/show.html",
         client=client,
@@ -263,6 +267,8 @@ def _client_page(
         upcoming_total=upcoming_total,
         past=past,
         past_total=past_total,
+        invoice_rows=invoice_rows,
+        invoice_owed=listing.owed_by(invoice_rows or [], client.id),
         last_visit=_last_visit(past, upcoming),
         details_change=intake_details.latest_change(client),
         child_form=child_form or NewChildForm(formdata=None),
