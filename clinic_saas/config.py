@@ -189,6 +189,23 @@ def _is_fernet_key(key: str) -> bool:
         return False
 
 
+STRIPE_KEY_PREFIXES = {
+    "STRIPE_SECRET_KEY": "sk_",
+    "STRIPE_PUBLISHABLE_KEY": "pk_",
+    "STRIPE_WEBHOOK_SECRET": "whsec_",
+}
+
+
+def _stripe_key_problems(config: dict) -> list[str]:
+    """Payments are live: production needs the platform's real keys, never the dev defaults."""
+    return [
+        f"{name} must be set to the platform's Stripe key ({prefix}...)"
+        for name, prefix in STRIPE_KEY_PREFIXES.items()
+        if not str(config.get(name) or "").startswith(prefix)
+        or str(config.get(name)).endswith("_dev_fake")
+    ]
+
+
 def check_production(config: dict) -> None:
     """Refuse to run in production with a secret or key that ships in this repository."""
     problems = []
@@ -203,7 +220,7 @@ def check_production(config: dict) -> None:
         problems.append("CLINICAL_DATA_KEYS holds a value that is not a Fernet key")
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append("DATABASE_URL must point at PostgreSQL in production")
-    # No STRIPE_SECRET_KEY is demanded yet: nothing charges cards until payments are live.
+    problems.extend(_stripe_key_problems(config))
     if config.get("STRIPE_API_BASE") != STRIPE_LIVE_API_BASE:
         problems.append(f"STRIPE_API_BASE must be {STRIPE_LIVE_API_BASE} in production")
     if config.get("STRIPE_ONBOARDING") != "stripe":

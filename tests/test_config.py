@@ -19,6 +19,8 @@ PRODUCTION = {
     "CLINICAL_DATA_KEYS": "c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0wMDAwMDA=",
     "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
     "STRIPE_SECRET_KEY": "sk_test_from_the_environment",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_from_the_environment",
+    "STRIPE_WEBHOOK_SECRET": "whsec_from_the_environment",
     "MAIL_SERVER": "smtp.example.com",
     "PUBLIC_BASE_URL": "https://clinic.example",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
@@ -43,6 +45,10 @@ PRODUCTION = {
         ({"STRIPE_API_BASE": "http://api.stripe.com"}, "STRIPE_API_BASE"),
         ({"STRIPE_API_BASE": "https://api.stripe.com.example"}, "STRIPE_API_BASE"),
         ({"STRIPE_ONBOARDING": "fake"}, "STRIPE_ONBOARDING"),
+        ({"STRIPE_SECRET_KEY": ""}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_SECRET_KEY": "sk_test_dev_fake"}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_PUBLISHABLE_KEY": "sk_live_wrong_kind"}, "STRIPE_PUBLISHABLE_KEY"),
+        ({"STRIPE_WEBHOOK_SECRET": "whsec_dev_fake"}, "STRIPE_WEBHOOK_SECRET"),
     ],
 )
 def test_production_refuses_to_start_with_development_secrets(override, complaint):
@@ -86,8 +92,8 @@ def test_onboarding_is_either_stripe_or_the_fake():
         create_app({"RATELIMIT_STORAGE_URI": "memory://", "STRIPE_ONBOARDING": "other"})
 
 
-def test_production_starts_without_a_stripe_key_while_payments_are_not_live():
-    app = create_app(dict(PRODUCTION, STRIPE_SECRET_KEY="sk_test_dev_fake"))
+def test_production_starts_with_real_stripe_keys():
+    app = create_app(PRODUCTION)
     assert app.config["ENV_NAME"] == "production"
 
 
@@ -100,6 +106,8 @@ def test_production_reads_its_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("CLINICAL_DATA_KEYS", PRODUCTION["CLINICAL_DATA_KEYS"])
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_from_the_environment")
+    monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", "pk_test_from_the_environment")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_from_the_environment")
     monkeypatch.setenv("MAIL_SERVER", "smtp.example.com")
     with pytest.raises(InsecureConfigurationError, match=r"PUBLIC_BASE_URL.*REDIS_URL"):
         create_app()  # no development default for either in production

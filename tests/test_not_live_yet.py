@@ -7,10 +7,10 @@ from .factories import build_menu, build_schedule
 NOT_LIVE = "not live yet"
 
 
-def test_the_home_page_does_not_promise_invoices_and_payments(client):
+def test_the_home_page_promises_invoices_and_card_payments_now_they_are_live(client):
     page = client.get("/").get_data(as_text=True)
-    assert "Invoices and online payments are not live yet." in page
-    assert "SOAP notes, invoices and online payments" not in page
+    assert "invoices and card payments" in page
+    assert NOT_LIVE not in page.lower()
 
 
 def test_online_settings_and_payment_copy_say_they_are_not_live(app, client, auth, clinic_a):
@@ -21,8 +21,6 @@ def test_online_settings_and_payment_copy_say_they_are_not_live(app, client, aut
         "/c/northside/menu/": "Online (not live yet)",
         "/c/northside/menu/new": "Not live yet: online booking is coming.",
         "/c/northside/menu/offers/packages/new": "Not live yet: online payments are coming.",
-        "/c/northside/staff/": "card payments are not live yet",
-        "/c/northside/settings/": "for invoices (not live yet",
     }
     for url, wording in pages.items():
         page = client.get(url).get_data(as_text=True)
@@ -30,4 +28,6 @@ def test_online_settings_and_payment_copy_say_they_are_not_live(app, client, aut
     menu = client.get("/c/northside/menu/").get_data(as_text=True)
     assert '<span class="badge text-bg-success">Online</span>' not in menu
     staff = client.get("/c/northside/staff/").get_data(as_text=True)
-    assert "receptionists book and take payments" not in staff
+    assert "invoice and take payments" in staff and NOT_LIVE not in staff
+    settings = client.get("/c/northside/settings/").get_data(as_text=True)
+    assert "printed on invoices" in settings and NOT_LIVE not in settings.lower()

@@ -287,6 +287,5 @@ class ClinicContactForm(BaseForm):
         "Tax registration number",
         validators=[Optional(), Length(max=40)],
         filters=[strip],
-        description="VAT, GST or sales-tax number, for invoices (not live yet: nothing prints "
-        "it so far). Leave empty if none.",
+        description="VAT, GST or sales-tax number, printed on invoices. Leave empty if none.",
     )

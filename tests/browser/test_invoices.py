@@ -76,9 +76,10 @@ def test_the_desk_checks_out_a_session_and_reads_a_clubs_statement(page: Page, a
     expect(page.get_by_test_id("balance")).to_have_text("£60.00")
     _photograph(page, "detail-issued")
 
-    page.get_by_label("Amount").fill("15")
-    page.get_by_label("Reason").fill("Session cut short")
-    page.get_by_role("button", name="Issue credit note").click()
+    credit = page.get_by_test_id("credit-form")
+    credit.get_by_label("Amount").fill("15")
+    credit.get_by_label("Reason").fill("Session cut short")
+    credit.get_by_role("button", name="Issue credit note").click()
     expect(page.get_by_test_id("balance")).to_have_text("£45.00")
     expect(page.get_by_test_id("credit-note")).to_contain_text("Session cut short")
 

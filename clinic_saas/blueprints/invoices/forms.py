@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ...billing.invoices import DESCRIPTION_MAX, QUANTITY_MAX, REASON_MAX
@@ -73,3 +81,23 @@ class VoidForm(BaseForm):
         validators=[InputRequired("Say why the invoice is voided."), Length(max=REASON_MAX)],
         filters=[strip],
     )
+
+
+DESK_METHODS = [
+    ("cash", "Cash"),
+    ("terminal", "Card terminal"),
+    ("bank_transfer", "Bank transfer"),
+    ("other", "Other"),
+]
+
+
+class DeskPaymentForm(SubmissionForm):
+    """Money taken at the desk without Stripe: cash, an outside card terminal, a transfer."""
+
+    amount = StringField(
+        "Amount", validators=[InputRequired("Enter the amount."), Length(max=20)], filters=[strip]
+    )
+    method = SelectField("Method", choices=DESK_METHODS, default="cash")
+    reference = StringField("Reference", validators=[Optional(), Length(max=120)], filters=[strip])
+    site = SelectField("Site", choices=[], validators=[Optional()])
+    email_receipt = BooleanField("Email a receipt to the payer", default=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ... import display, money
-from ...billing import balances, credit_notes, drafts, invoices, listing, prepaid
+from ...billing import balances, credit_notes, drafts, emails, invoices, listing, prepaid
 from ...billing.invoices import AlreadyBilled, InvoiceError
 from ...clients import guardian_of
 from ...clients.records import clients_by_id
@@ -25,13 +25,16 @@ from ...models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Location,
     Organisation,
     PackageSale,
     PayerKind,
     Payment,
+    PaymentMethod,
     Refund,
     TaxRate,
 )
+from ...payments import pay_links, recording
 from ...permissions import requires
 from ...refusals import Refusal
 from ...tenancy import find, get_or_404, parse_id
@@ -39,7 +42,15 @@ from ...unit_of_work import discard_changes
 from ..forms import OneClickForm
 from ..refusal_views import flash_refusal, one_click, place_refusal
 from ..submission_views import already_recorded, repeat_of, settle
-from .forms import CreditForm, InvoiceFilterForm, LineForm, NewInvoiceForm, PayerForm, VoidForm
+from .forms import (
+    CreditForm,
+    DeskPaymentForm,
+    InvoiceFilterForm,
+    LineForm,
+    NewInvoiceForm,
+    PayerForm,
+    VoidForm,
+)
 
 bp = Blueprint("invoices", __name__, url_prefix="/c/<clinic_slug>/invoices")
 
@@ -157,6 +168,7 @@ def _detail_page(
     payer_form: PayerForm | None = None,
     credit_form: CreditForm | None = None,
     void_form: VoidForm | None = None,
+    payment_form: DeskPaymentForm | None = None,
     status: int = 200,
 ):
     today = today_in(g.clinic)
@@ -219,6 +231,9 @@ def _detail_page(
         payer_form=payer_form,
         credit_form=credit_form or CreditForm(formdata=None),
         void_form=void_form or VoidForm(formdata=None),
+        payment_form=_with_sites(
+            payment_form or DeskPaymentForm(formdata=None, prefix=PAYMENT_PREFIX)
+        ),
         action_form=OneClickForm(),
     ), status
 
@@ -359,6 +374,71 @@ def credit(invoice_id: str):
             flash(f"Credit note {note.number} for {_price(note.amount_minor)} issued.", "success")
             return redirect(url_for(".detail", invoice_id=invoice.id))
     return _detail_page(invoice, credit_form=form, status=400)
+
+
+# Payments at the desk, and sending -------------------------------------------------------------
+
+
+# The payment form shares the page with the credit note's: its own field names and ids.
+PAYMENT_PREFIX = "payment"
+
+
+def _with_sites(form: DeskPaymentForm) -> DeskPaymentForm:
+    form.site.choices = [("", "No site")] + [
+        (str(site.id), site.name)
+        for site in db.session.scalars(select(Location).order_by(Location.name))
+    ]
+    return form
+
+
+@bp.route("/<invoice_id>/payments", methods=["POST"])
+@requires("payments.take")
+def take_payment(invoice_id: str):
+    """Record cash, a terminal payment or a transfer once (the form's one-time key), then mail
+    the payer a receipt if asked (sent after the commit, like all mail)."""
+    invoice = _invoice_or_404(invoice_id)
+    form = _with_sites(DeskPaymentForm(prefix=PAYMENT_PREFIX))
+    first = repeat_of(form, "desk_payment")
+    if first is not None:
+        payment = get_or_404(Payment, str(first.object_id))
+        return already_recorded(
+            f"{_price(payment.amount_minor)} recorded.",
+            url_for(".detail", invoice_id=payment.invoice_id),
+        )
+    if form.validate_on_submit():
+        try:
+            payment = recording.record_desk_payment(
+                g.clinic,
+                invoice,
+                amount_minor=_amount(form.amount.data, "amount"),
+                method=PaymentMethod(form.method.data),
+                reference=form.reference.data or None,
+                taken_by=g.membership,
+                location_id=parse_id(form.site.data),
+            )
+            if form.email_receipt.data and invoice.payer_email:
+                emails.send_receipt(payment)
+        except Refusal as problem:
+            place_refusal(form, problem, otherwise="amount")
+        else:
+            settle(form, payment.id)
+            flash(f"{_price(payment.amount_minor)} recorded.", "success")
+            return redirect(url_for(".detail", invoice_id=invoice.id))
+    return _detail_page(invoice, payment_form=form, status=400)
+
+
+@bp.route("/<invoice_id>/send", methods=["POST"])
+@requires("invoices.manage")
+def send(invoice_id: str):
+    """Email the payer the invoice with its pay link (sending again is harmless)."""
+    invoice = _invoice_or_404(invoice_id)
+
+    def change() -> str:
+        due = balances.of(invoice).due
+        emails.send_invoice(invoice, pay_links.pay_url(invoice) if due > 0 else None)
+        return f"{invoice.number} sent to {invoice.payer_email}."
+
+    return one_click(change, url_for(".detail", invoice_id=invoice.id))
 
 
 @bp.route("/<invoice_id>/void", methods=["POST"])
