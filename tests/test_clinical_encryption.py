@@ -205,6 +205,8 @@ def test_production_refuses_the_development_key_even_beside_its_own(database_url
         ENV_NAME="production",
         SQLALCHEMY_DATABASE_URI="postgresql+psycopg://clinic@db.internal/clinic",
         STRIPE_SECRET_KEY="sk_live_configured",
+        STRIPE_PUBLISHABLE_KEY="pk_live_configured",
+        STRIPE_WEBHOOK_SECRET="whsec_configured",
         MAIL_SERVER="smtp.example.com",
         PUBLIC_BASE_URL="https://clinic.example",
         REDIS_URL="redis://redis.internal:6379/0",
