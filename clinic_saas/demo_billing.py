@@ -104,7 +104,7 @@ def _seed_club(clinic: Clinic, today: date, completed: list[Appointment]) -> Non
     for player in players:
         invoices.add_line(
             invoice,
-            description="Race-day pre-event flush",
+            description=f"Race-day pre-event flush: {player.full_name}",
             unit_price_minor=3500,
             client_id=player.id,
             service_date=issued_on - timedelta(days=2),
