@@ -13,6 +13,7 @@ requests race.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
@@ -33,9 +34,7 @@ from ..models import (
     InvoiceStatus,
     Membership,
     MembershipPeriod,
-    MembershipUse,
     Organisation,
-    PackageRedemption,
     PackageSale,
     PayerKind,
     Service,
@@ -43,7 +42,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.billing import AMOUNT_MAX
 from ..refusals import Conflict, Refusal
-from . import balances, numbering
+from . import balances, numbering, prepaid
 
 DESCRIPTION_MAX = 200
 QUANTITY_MAX = 1000
@@ -242,7 +241,7 @@ def for_appointment(
         raise InvoiceError("Only a completed session is invoiced: complete it first.")
     source = f"appointment:{appointment.id}"
     _refuse_billed_twice(source)
-    _refuse_prepaid(appointment)
+    refuse_prepaid([appointment.id])
     client = db.session.get(Client, (clinic.id, appointment.client_id))
     service = appointment.service
     price = appointment.price_minor
@@ -266,25 +265,10 @@ def for_appointment(
     return invoice
 
 
-def _refuse_prepaid(appointment: Appointment) -> None:
-    """A session paid from a package or a membership is not invoiced again."""
-    package = db.session.scalar(
-        select(PackageSale.name)
-        .join(PackageRedemption, PackageRedemption.sale_id == PackageSale.id)
-        .where(
-            PackageRedemption.appointment_id == appointment.id,
-            PackageRedemption.reversed_at.is_(None),
-        )
-    )
-    if package is not None:
-        raise InvoiceError(f"This session was paid from the package {package}: nothing to invoice.")
-    membership = db.session.scalar(
-        select(MembershipUse.id).where(
-            MembershipUse.appointment_id == appointment.id, MembershipUse.reversed_at.is_(None)
-        )
-    )
-    if membership is not None:
-        raise InvoiceError("This session was covered by a membership: nothing to invoice.")
+def refuse_prepaid(appointment_ids: Iterable[uuid.UUID]) -> None:
+    """Sessions paid from a package or a membership are not invoiced again."""
+    if prepaid.prepaid_ids(appointment_ids):
+        raise InvoiceError(prepaid.PREPAID, "sessions")
 
 
 def for_package_sale(

@@ -182,7 +182,7 @@ def invoice_sessions(
         raise OrganisationError("Choose at least one completed session.", "sessions")
     if len(appointments) > SESSIONS_MAX:
         raise OrganisationError(f"Bill at most {SESSIONS_MAX} sessions on one invoice.", "sessions")
-    prepaid.refuse_prepaid(a.id for a in appointments)
+    invoices.refuse_prepaid(a.id for a in appointments)
     invoice = invoices.new_draft(clinic, client=None, payer=organisation, by=by)
     for position, appointment in enumerate(appointments):
         if appointment.status != AppointmentStatus.COMPLETED:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import MembershipUse, PackageRedemption
-from .invoices import InvoiceError
 
 PREPAID = "This session was paid for by a package or a membership: there is nothing to invoice."
 
@@ -29,8 +28,3 @@ def prepaid_ids(appointment_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
             )
         )
     return found
-
-
-def refuse_prepaid(appointment_ids: Iterable[uuid.UUID]) -> None:
-    if prepaid_ids(appointment_ids):
-        raise InvoiceError(PREPAID, "sessions")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ... import display, money
-from ...billing import balances, credit_notes, drafts, emails, invoices, listing, prepaid
+from ...billing import balances, credit_notes, drafts, emails, invoices, listing
 from ...billing.invoices import AlreadyBilled, InvoiceError
 from ...clients import guardian_of
 from ...clients.records import clients_by_id
@@ -547,7 +547,6 @@ def checkout(appointment_id: str):
     back = _back(url_for("appointments.detail", appointment_id=appointment.id))
 
     def draft() -> Invoice:
-        prepaid.refuse_prepaid([appointment.id])
         return invoices.for_appointment(
             g.clinic, appointment, by=g.membership, today=today_in(g.clinic)
         )
